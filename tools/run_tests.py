@@ -1,0 +1,30 @@
+"""Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`."""
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def _run(nb):
+    from nbdev.config import get_config
+    from nbdev.test import test_nb
+    cfg = get_config(ROOT)
+    flags = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
+    os.chdir(ROOT/'nbs')
+    ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout)
+    return nb.name, ok, secs
+
+def main(pattern=None):
+    nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not pattern or pattern in p.name)
+    os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
+    start, results = time.time(), []
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as ex:
+        for name, ok, secs in ex.map(_run, nbs):
+            print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
+            results.append(ok)
+    n_ok = sum(results)
+    print(f"notebooks run: {len(results)} in {time.time()-start:.0f} s")
+    print(f"{n_ok} passed, {len(results)-n_ok} failed")
+    sys.exit(0 if results and n_ok == len(results) else 1)
+
+if __name__ == '__main__': main(sys.argv[1] if len(sys.argv) > 1 else None)
