@@ -1,5 +1,5 @@
 """Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`."""
-import os, sys, time
+import multiprocessing as mp, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -18,7 +18,8 @@ def main(pattern=None):
     nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not pattern or pattern in p.name)
     os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
     start, results = time.time(), []
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as ex:
+    # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'), max_tasks_per_child=1) as ex:
         for name, ok, secs in ex.map(_run, nbs):
             print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
             results.append(ok)
