@@ -1,9 +1,13 @@
-"""Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`."""
-import multiprocessing as mp, os, sys, time
+"""Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`.
+
+Each notebook runs in a fresh process, two at a time; the executed copies (with outputs and plots) are kept in
+`_exec/` so that the docs build can render them without running everything again."""
+import multiprocessing as mp, os, shutil, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXEC = ROOT/'_exec'
 
 def _run(nb):
     from nbdev.config import get_config
@@ -11,7 +15,12 @@ def _run(nb):
     cfg = get_config(ROOT)
     flags = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
     os.chdir(ROOT/'nbs')
-    ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout)
+    copy = nb.with_name(f'.exec_{nb.name}')  # run a copy beside the original (same working folder), keep its outputs
+    shutil.copy(nb, copy)
+    try:
+        ok, secs = test_nb(copy, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout, save=True)
+        if ok: EXEC.mkdir(exist_ok=True); shutil.move(copy, EXEC/nb.name)
+    finally: copy.unlink(missing_ok=True)
     return nb.name, ok, secs
 
 def main(pattern=None):
