@@ -3,7 +3,8 @@ Chromium, driven through chromedriver by Selenium.
 
 Fails on: a notebook without its page, a page that does not load, a broken internal link (missing page or anchor),
 a broken image, fewer rendered plots than the notebook shows, or any request that leaves the local server.
-Saves screenshots of the home page and of one notebook page (the first with a plot) to `_docs_test/`, and ends with
+Saves screenshots of the home page and of one notebook page (the first with a plot: its top, and scrolled to
+its first plot) to `_docs_test/screenshots/`, and ends with
 `docs: N pages passed, M failed`.
 
 Chromium and chromedriver are the Debian packages (`/usr/bin/chromium`, `/usr/bin/chromedriver`); set CHROME_BIN and
@@ -114,6 +115,8 @@ def main():
                 failed += bool(errs)
                 if not errs and name in ('index.html', shot_nb):
                     d.save_screenshot(str(shots/name.replace('.html', '.png')))
+                    if d.execute_script("const i = document.querySelector('.cell-output img'); if (i) i.scrollIntoView(); return !!i"):
+                        d.save_screenshot(str(shots/name.replace('.html', '-plot.png')))
         finally: d.quit(); srv.shutdown()
     print(f'screenshots: {", ".join(str(p.relative_to(ROOT)) for p in sorted(shots.glob("*.png")))}')
     print(f'docs: {len(names)-failed} pages passed, {failed} failed ({time.time()-start:.0f} s)')

@@ -2,7 +2,7 @@
 
 Each notebook that passes is also saved with its outputs to `_exec/` (git-ignored), stamped with a key of the sources,
 so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time."""
-import hashlib, os, sys, time
+import hashlib, multiprocessing as mp, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from unittest import mock
@@ -42,7 +42,9 @@ def run(nbs, workers=None):
     "Run notebooks `nbs` as tests, two at a time; print one line per notebook and return `[(name, ok, secs)]`"
     os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
     key, res = source_key(), []
-    with ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as ex:
+    # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
+    with ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'),
+                             max_tasks_per_child=1) as ex:
         for name, ok, secs in ex.map(_run, nbs, [key]*len(nbs)):
             print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
             res.append((name, ok, secs))
