@@ -51,7 +51,7 @@ def fetch(url):
     except urllib.error.HTTPError as e: return e.code, ''
 
 _IMGS = '''return Array.from(document.images).map(i => ({src: i.currentSrc.slice(0, 60), ok: i.complete && i.naturalWidth > 0,
-           plot: !!i.closest('.cell-output')}))'''
+           plot: !!i.closest('.cell-output, .cell-output-display')}))'''
 
 def requests_made(d):
     "URLs the browser requested since the last call (Chrome's performance log)"
@@ -115,7 +115,7 @@ def main():
                 failed += bool(errs)
                 if not errs and name in ('index.html', shot_nb):
                     d.save_screenshot(str(shots/name.replace('.html', '.png')))
-                    if d.execute_script("const i = document.querySelector('.cell-output img'); if (i) i.scrollIntoView(); return !!i"):
+                    if d.execute_script("const i = document.querySelector('.cell-output img, .cell-output-display img'); if (i) i.scrollIntoView(); return !!i"):
                         d.save_screenshot(str(shots/name.replace('.html', '-plot.png')))
         finally: d.quit(); srv.shutdown()
     print(f'screenshots: {", ".join(str(p.relative_to(ROOT)) for p in sorted(shots.glob("*.png")))}')
