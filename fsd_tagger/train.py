@@ -195,7 +195,7 @@ def load_checkpoint(learn, fname):
     torch.set_rng_state(ck['rng'])
     return ck['epochs_done']
 
-# %% ../nbs/03_kfold_train.ipynb #9ba2c6fa
+# %% ../nbs/03_kfold_train.ipynb #7217a12f
 from fastai.callback.progress import CSVLogger
 
 class StageLogger(CSVLogger):
@@ -211,6 +211,8 @@ class StageLogger(CSVLogger):
             f.write_text(''.join(lines[:-1])); self.file = f.open('a')
     def _write_line(self, log):
         super()._write_line([log[0] + self.offset, *log[1:]] if log else log)
+    def after_fit(self):
+        if not rank_distrib(): super().after_fit()
 
 def truncate_log(fname, epochs_done):
     "Keep the header and the first `epochs_done` epochs of a stage log (rows after the last checkpoint go)"
@@ -219,7 +221,7 @@ def truncate_log(fname, epochs_done):
     df = pd.read_csv(fname)
     atomic_to_csv(df[df.epoch < epochs_done], fname)
 
-# %% ../nbs/03_kfold_train.ipynb #f6f850b8
+# %% ../nbs/03_kfold_train.ipynb #dc03985d
 def default_train_device():
     "`cuda:LOCAL_RANK` under a distributed launcher, else `cuda` when available, else `cpu`"
     if not torch.cuda.is_available(): return 'cpu'
@@ -227,7 +229,7 @@ def default_train_device():
 
 class TrainRun:
     "A k-fold training run of `cfg` (a `TrainConfig` or a preset name) on the dataset at `data`, kept in the folder `path`"
-    def __init__(self, data, path, cfg='fast', device=None, num_workers=0, progress=True):
+    def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True):
         self.data, self.path = Path(data), Path(path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
         self.device = torch.device(ifnone(device, default_train_device()))
@@ -300,7 +302,7 @@ def fold_spec(self:TrainRun, k):
     if k not in self._specs: self._specs[k] = spec_stats(self.curated.path[self.folds.fold.values != k], spec)
     return self._specs[k]
 
-# %% ../nbs/03_kfold_train.ipynb #2559a384
+# %% ../nbs/03_kfold_train.ipynb #e0b8145a
 @patch
 def stage_dls(self:TrainRun, k, stage):
     "`DataLoaders` of `stage` for fold `k`: training clips of the stage, the fold's held-out curated clips as validation"
@@ -312,7 +314,8 @@ def stage_dls(self:TrainRun, k, stage):
     valid_idx = list(range(len(train), len(df)))
     cfg = self.cfg
     dls = AudioDataLoaders.from_df(df[['fname', 'path', 'labels']], self.vocab, valid_idx=valid_idx, cfg=self.fold_spec(k),
-                                   bs=cfg.bs, device=self.device, augment=cfg.augment, num_workers=self.num_workers)
+                                   bs=cfg.bs, device=self.device, augment=cfg.augment,
+                                   num_workers=ifnone(self.num_workers, 0 if self.device.type == 'cpu' else None))
     if stage == 'mixed':
         wgts = mixed_weights(train.noisy.values, cfg.noisy_prob)
         n = int(np.ceil(len(train_cur) / (1 - cfg.noisy_prob)))
@@ -464,14 +467,14 @@ def merge_run(path, plot=True):
     atomic_to_csv(res, path/'results.csv')
     return res
 
-# %% ../nbs/03_kfold_train.ipynb #eaa1429d
+# %% ../nbs/03_kfold_train.ipynb #c96a81bb
 def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
               preset:str='seed', # training preset: seed, best or fast
               out:Path=None, # run folder, created or resumed (default: runs/PRESET)
               folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
               device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
               config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
-              num_workers:int=None): # processes reading audio (default: min(8, cores))
+              num_workers:int=None): # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
     "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
     if config and out is None: raise ValueError('train: with --config, say where the run goes with --out')
     cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
