@@ -4,7 +4,10 @@
     once per batch on the batch's device (`AudioDataLoaders`).
 (b) the seed's per-item approach (fastaudio's item pipeline): each worker decodes the whole file, trims silence
     (fastaudio's RemoveSilence: librosa.effects.split, 20 dB, 20 ms), takes a random crop, then computes the mel
-    spectrogram, dB, masks and normalisation per item on the CPU.
+    spectrogram, dB, masks and normalisation per item on the CPU (torchaudio, one thread per worker).
+
+Both use the same fastai DataBlock machinery, the same augmentations (two frequency and two time masks, p=0.5) and give
+the same batches: random 2 s crops as normalised [bs, 1, 128, 128] spectrograms with multi-hot targets.
 
 Both run on the same files, with the same spectrogram settings (the `seed` preset unless --preset), batch size and
 worker count, each in its own process (so each peak RSS is its own), one after the other in this one run. The toy
@@ -32,13 +35,18 @@ def _drain(batches, seconds):
             if time.perf_counter() - start >= seconds: break
     return n, time.perf_counter() - start, shape
 
+def _masks(cfg):
+    "The augmentations both pipelines apply: two frequency and two time masks (SpecAugment), each with p=0.5"
+    from fsd_tagger.audio import MaskFreq, MaskTime
+    return [MaskFreq(0.5, 2, cfg.n_mels//10), MaskTime(0.5, 2, cfg.n_frames//10)]
+
 def run_ours(df, vocab, cfg_dict, bs, workers, seconds, device, q):
     "(a): fsd_tagger.audio's AudioDataLoaders (crop reads in the workers, batch transforms on `device`)"
     import torch
     from fsd_tagger.audio import AudioDataLoaders, SpecConfig
     cfg = SpecConfig.from_dict(cfg_dict)
     t = time.perf_counter()
-    dls = AudioDataLoaders.from_df(df, vocab, valid_idx=[], cfg=cfg, bs=bs, device=device, num_workers=workers)
+    dls = AudioDataLoaders.from_df(df, vocab, valid_idx=[], cfg=cfg, bs=bs, device=device, num_workers=workers, augment=_masks(cfg))
     setup = time.perf_counter() - t
     def batches():
         for x, y in dls.train:
@@ -46,49 +54,53 @@ def run_ours(df, vocab, cfg_dict, bs, workers, seconds, device, q):
             yield x, y
     q.put((*_drain(batches, seconds), setup, *_peak_rss_mib()))
 
-class SeedItems:
-    "The seed's per-item pipeline as a torch Dataset: whole-file decode, trim, random crop, spectrogram, masks per item"
-    def __init__(self, paths, targets, cfg):
-        self.paths, self.targets, self.cfg, self.tfms = list(paths), targets, cfg, None
-    def __len__(self): return len(self.paths)
-    def _setup(self):
-        import torchaudio.transforms as AT
-        c = self.cfg
-        self.tfms = (AT.MelSpectrogram(c.sr, n_fft=c.n_fft, win_length=c.win_length, hop_length=c.hop_length, f_min=c.f_min,
-                                       f_max=c.f_max, n_mels=c.n_mels, norm=c.mel_norm, mel_scale=c.mel_scale),
-                     AT.AmplitudeToDB(top_db=c.top_db), AT.FrequencyMasking(c.n_mels//10), AT.TimeMasking(c.n_frames//10))
-    def __getitem__(self, i):
-        import numpy as np, soundfile as sf, torch, librosa, random
-        from fsd_tagger.audio import pad_crop
-        if self.tfms is None: self._setup()
-        mel, to_db, fmask, tmask = self.tfms
-        x, sr = sf.read(self.paths[i], dtype='float32', always_2d=True)        # the whole file
-        x = x.mean(1)
-        pad = int(0.02*sr)                                                   # fastaudio RemoveSilence(Trim, 20 dB, 20 ms)
-        splits = librosa.effects.split(x, top_db=20, hop_length=pad)
-        if len(splits): x = x[max(splits[0, 0] - pad, 0):splits[-1, 1] + pad]
-        x = pad_crop(torch.from_numpy(np.ascontiguousarray(x))[None], self.cfg.n_samples, self.cfg.pad_mode, rand=True)
-        s = to_db(mel(x))
-        for m in (fmask, fmask, tmask, tmask):                               # two frequency and two time masks
-            if random.random() < 0.5: s = m(s)
-        return (s - s.mean())/(s.std() + 1e-5), self.targets[i]
+def seed_item_tfm(cfg):
+    "The seed's item pipeline as one fastai item transform: path -> whole-file decode, trim, random crop, spectrogram, masks"
+    import random, numpy as np, soundfile as sf, torch, librosa, torchaudio.transforms as AT
+    from fasttransform import Transform
+    from fsd_tagger.audio import AudioSpectrogram, pad_crop
+    c = cfg
+    mel = AT.MelSpectrogram(c.sr, n_fft=c.n_fft, win_length=c.win_length, hop_length=c.hop_length, f_min=c.f_min,
+                            f_max=c.f_max, n_mels=c.n_mels, norm=c.mel_norm, mel_scale=c.mel_scale)
+    to_db, fmask, tmask = AT.AmplitudeToDB(top_db=c.top_db), AT.FrequencyMasking(c.n_mels//10), AT.TimeMasking(c.n_frames//10)
+    class SeedItem(Transform):
+        def encodes(self, fn: str):
+            x, sr = sf.read(fn, dtype='float32', always_2d=True)            # the whole file
+            x = x.mean(1)
+            pad = int(0.02*sr)                                              # fastaudio RemoveSilence(Trim, 20 dB, 20 ms)
+            splits = librosa.effects.split(x, top_db=20, hop_length=pad)
+            if len(splits): x = x[max(splits[0, 0] - pad, 0):splits[-1, 1] + pad]
+            x = pad_crop(torch.from_numpy(np.ascontiguousarray(x))[None], c.n_samples, c.pad_mode, rand=True)
+            s = to_db(mel(x))
+            for m in (fmask, fmask, tmask, tmask):                          # two frequency and two time masks, p=0.5
+                if random.random() < 0.5: s = m(s)
+            return AudioSpectrogram((s - s.mean())/(s.std() + 1e-5))
+    return SeedItem()
 
 def run_seed(df, vocab, cfg_dict, bs, workers, seconds, q):
-    "(b): the seed's per-item approach in a torch DataLoader with the same batch size and workers"
-    import torch
+    "(b): the seed's per-item approach, in the same fastai DataBlock/DataLoader with the same batch size and workers"
+    import torch, librosa, numpy as np
+    from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
+    from fastai.data.transforms import ColReader, IndexSplitter
     from fsd_tagger.audio import SpecConfig
+    librosa.effects.split(np.zeros(4410, 'float32'), top_db=20, hop_length=882)  # imported and warm before the workers fork
+    torch.set_num_threads(1)                                                      # the main process only collates
     cfg = SpecConfig.from_dict(cfg_dict)
-    idx = {v: i for i, v in enumerate(vocab)}
-    targets = torch.zeros(len(df), len(vocab))
-    for r, ls in enumerate(df['labels']): targets[r, [idx[l] for l in ls]] = 1.
-    dl = torch.utils.data.DataLoader(SeedItems(df['path'], targets, cfg), batch_size=bs, shuffle=True, drop_last=True, num_workers=workers)
-    q.put((*_drain(lambda: iter(dl), seconds), 0., *_peak_rss_mib()))
+    block = DataBlock(blocks=(TransformBlock(item_tfms=seed_item_tfm(cfg)), MultiCategoryBlock(vocab=vocab)),
+                      get_x=ColReader('path'), get_y=ColReader('labels'), splitter=IndexSplitter([]))
+    dls = block.dataloaders(df, bs=bs, device='cpu', num_workers=workers)
+    q.put((*_drain(lambda: iter(dls.train), seconds), 0., *_peak_rss_mib()))
+
+def _in_child(fn, args, q):
+    "Run in the fresh process: DataLoader workers are forked (a spawned process would otherwise spawn them too)"
+    mp.set_start_method('fork', force=True)
+    fn(*args, q)
 
 def measure(fn, *args):
-    "Run `fn(*args, q)` in a fresh process and return what it reports"
+    "Run `fn(*args, q)` in a fresh process (so peak RSS is its own) and return what it reports"
     ctx = mp.get_context('spawn')
     q = ctx.Queue()
-    p = ctx.Process(target=fn, args=(*args, q)); p.start()
+    p = ctx.Process(target=_in_child, args=(fn, args, q)); p.start()
     res = q.get(); p.join()
     return res
 
