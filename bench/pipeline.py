@@ -14,6 +14,7 @@ worker count, each in its own process (so each peak RSS is its own), one after t
 dataset is scaled (--n-files) so that each measurement lasts at least --seconds.
 
     .venv/bin/python bench/pipeline.py                # defaults: 600 toy files, >= 20 s each, bs 64, 2 workers
+                                                      # (and (a) again with AudioDataLoaders' own worker count if different)
     .venv/bin/python bench/pipeline.py --device cuda  # (a) on the GPU
 """
 import argparse, multiprocessing as mp, os, resource, sys, time
@@ -121,14 +122,18 @@ def main():
     dur = sum(sf.info(p).duration for p in df.path)
     print(f'{len(df)} clips ({dur/len(df):.1f} s on average, {dur/60:.0f} min of audio) in {root}; preset {a.preset!r} '
           f'-> batches of {a.bs} x {cfg.shape}; {a.workers} workers; {os.cpu_count()} CPUs; torch {torch.__version__}')
+    from fsd_tagger.audio import default_workers
+    own = default_workers(a.device)
+    runs = [('a', f'(a) fsd_tagger.audio, batch transforms on {a.device}, {a.workers} workers', run_ours, a.workers, (a.device,)),
+            ('b', f'(b) seed per-item (decode whole file, trim, crop, spectrogram in {a.workers} workers)', run_seed, a.workers, ())]
+    if own != a.workers:
+        runs.insert(1, ('a*', f"(a*) as (a) with AudioDataLoaders' default for this machine, {own} workers", run_ours, own, (a.device,)))
     res = {}
-    for name, fn, args in (('(a) fsd_tagger.audio, batch transforms on ' + a.device, run_ours, (a.device,)),
-                           ('(b) seed per-item (decode whole file, trim, crop, spectrogram in workers)', run_seed, ())):
-        n, secs, shape, setup, rss, rss_child = measure(fn, df, vocab, cfg.to_dict(), a.bs, a.workers, a.seconds, *args)
-        res[name] = n/secs
+    for key, name, fn, workers, args in runs:
+        n, secs, shape, setup, rss, rss_child = measure(fn, df, vocab, cfg.to_dict(), a.bs, workers, a.seconds, *args)
+        res[key] = n/secs
         print(f'{name}\n    {n} clips in {secs:.1f} s = {n/secs:.1f} clips/s; batch {shape}; set-up {setup:.1f} s; '
               f'peak RSS {rss:.0f} MiB (main), {rss_child:.0f} MiB (largest worker)', flush=True)
-    (ra, rb) = res.values()
-    print(f'ratio (a)/(b): {ra/rb:.1f}x')
+    print(f"ratio (a)/(b): {res['a']/res['b']:.1f}x" + (f"; (a*)/(b): {res['a*']/res['b']:.1f}x" if 'a*' in res else ''))
 
 if __name__ == '__main__': main()
