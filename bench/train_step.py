@@ -5,10 +5,10 @@
 
 For each arch and each precision/memory-format variant the device supports, times `--steps` training steps
 (forward, BCE-with-logits, backward, ranger step) after `--warmup` untimed ones, and `--steps` inference
-batches (eval, no grad), and prints training samples/s and inference clips/s (one clip = one n_mels x n_frames input).
+batches (eval, no grad), and prints batch size / median step time as training samples/s and inference clips/s (one clip = one n_mels x n_frames input).
 Variants: fp32; bf16 autocast (CPU, and CUDA where supported) or fp16 autocast + GradScaler (older CUDA); channels-last.
 """
-import argparse, platform, time, contextlib, sys
+import argparse, os, platform, time, contextlib, statistics, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's fsd_tagger, not an installed one
 import torch
@@ -42,20 +42,19 @@ def bench_one(arch, n_in, n_mels, n_frames, bs, steps, warmup, device, amp, cl):
     def step():
         with ctx(): loss = loss_fn(model(x).float(), y)
         scaler.scale(loss).backward(); scaler.step(opt) if scaler.is_enabled() else opt.step(); scaler.update(); opt.zero_grad()
-    model.train()
-    for _ in range(warmup): step()
-    sync(device); t = time.perf_counter()
-    for _ in range(steps): step()
-    sync(device); train = bs * steps / (time.perf_counter() - t)
-    model.eval()
-    with torch.no_grad():
-        for _ in range(warmup):
-            with ctx(): model(x)
-        sync(device); t = time.perf_counter()
-        for _ in range(steps):
-            with ctx(): model(x)
-        sync(device); infer = bs * steps / (time.perf_counter() - t)
-    return train, infer
+    def infer():
+        with torch.no_grad(), ctx(): model(x)
+    model.train(); train = bs / median_time(step, steps, warmup, device)
+    model.eval(); inf = bs / median_time(infer, steps, warmup, device)
+    return train, inf
+
+def median_time(f, steps, warmup, device):
+    "Median seconds of `steps` calls of `f` after `warmup` untimed ones (the median resists a busy machine)"
+    for _ in range(warmup): f()
+    ts = []
+    for _ in range(steps):
+        sync(device); t = time.perf_counter(); f(); sync(device); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -74,8 +73,9 @@ def main():
     bs, steps = a.bs or (64 if cuda else 8), a.steps or (20 if cuda else 3)
     if cuda: torch.backends.cudnn.benchmark = True
     name = torch.cuda.get_device_name(device) if cuda else f'CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)'
+    load = f'; load average {os.getloadavg()[0]:.1f}' if hasattr(os, 'getloadavg') else ''
     print(f'device: {name}; torch {torch.__version__}; input [{bs}, {a.n_in}, {a.size[0]}, {a.size[1]}]; '
-          f'{steps} timed steps after {a.warmup} warm-up')
+          f'median of {steps} timed steps after {a.warmup} warm-up{load}')
     print(f"| arch | variant | train samples/s | inference clips/s |\n|---|---|---:|---:|")
     for arch in a.archs:
         for vname, amp, cl in variants(device):
