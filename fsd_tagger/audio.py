@@ -28,7 +28,7 @@ from fastai.vision.data import get_grid
 from .data import FSDDataError, FSDPaths, load_split, FSD_SR
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'get_audio_files', 'AudioGetter', 'audio_info', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
+__all__ = ['AUDIO_EXTS', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
            'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop', 'audio_frames', 'CropSignal',
            'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence', 'preprocess_file',
            'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug', 'SignalShifter', 'ChangeVolume',
@@ -51,7 +51,7 @@ def _check_file(path):
     "Raise `FSDDataError` if `path` is not an existing file"
     if not Path(path).is_file(): raise FSDDataError(f'{path}: no such audio file')
 
-def audio_info(path):
+def audio_header(path):
     "`(frames, samplerate, channels)` from the header of audio file `path`"
     _check_file(path)
     try: i = sf.info(str(path))
@@ -226,7 +226,7 @@ def audio_frames(paths, n_workers=8):
     "`{path: (frames, samplerate)}` from the headers of `paths`; one `FSDDataError` listing every bad file"
     paths = [str(p) for p in paths]
     def _one(p):
-        try: return audio_info(p)[:2]
+        try: return audio_header(p)[:2]
         except FSDDataError as e: return e
     with ThreadPoolExecutor(n_workers) as ex: res = list(ex.map(_one, paths))
     bad = [str(r) for r in res if isinstance(r, Exception)]
@@ -245,7 +245,7 @@ class CropSignal(RandTransform):
 
     def encodes(self, fn: str|Path):
         fn = str(fn)
-        n, file_sr = self.frames.get(fn) or audio_info(fn)[:2]
+        n, file_sr = self.frames.get(fn) or audio_header(fn)[:2]
         want = math.ceil(self.n_samples*file_sr/self.sr)    # the crop, in frames of the file
         s = _offset(n - want, self.rand) if n > want else 0
         wav = load_audio(fn, s, s + want, self.sr)
