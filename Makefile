@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_out
 
-.PHONY: install demo test sync docs bench clean
+.PHONY: install demo test sync docs docs-test chromium bench clean
 
 install: $(STAMP)
 
@@ -20,19 +20,36 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/fsd-tagger demo --out $(DEMO_OUT)
 
-## make test: export/clean/README in sync, then every notebook run as tests on CPU
-test: install
+## make test: export/clean/README in sync, every notebook run as tests on CPU, then the docs site built and
+## checked in headless Chromium (the docs build reuses the notebooks the tests just executed, from _exec/)
+test: install chromium
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/python tools/run_tests.py
+	$(BIN)/python tools/docs.py
+	$(BIN)/python tools/docs_test.py
 
 sync: install
 	$(BIN)/python tools/check_sync.py --fix
 
+## make docs: static site in _docs/ (open _docs/index.html); nbdev-docs when Quarto is installed, else offline
 docs: install
-	@echo "make docs: the offline docs site is not built yet (see the docs issue)"; exit 1
+	$(BIN)/python tools/docs.py
+
+## make docs-test: build the site, then open every page in headless Chromium (screenshots in _docs_test/)
+docs-test: docs chromium
+	$(BIN)/python tools/docs_test.py
+
+## Chromium + chromedriver from Debian when missing (skipped when CHROME_BIN and CHROMEDRIVER point at a browser)
+chromium:
+	@if [ -n "$$CHROME_BIN" ] && [ -n "$$CHROMEDRIVER" ]; then exit 0; fi; \
+	if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	echo "installing Debian packages chromium chromium-driver"; \
+	$$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null \
+	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf _proc _docs $(DEMO_OUT) nbs/_outputs
+	rm -rf _proc _docs _exec _docs_test $(DEMO_OUT) nbs/_outputs

@@ -1,28 +1,59 @@
-"""Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`."""
-import multiprocessing as mp, os, sys, time
+"""Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`.
+
+Each notebook that passes is also saved with its outputs to `_exec/` (git-ignored), stamped with a key of the sources,
+so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time."""
+import hashlib, multiprocessing as mp, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
+EXEC = ROOT/'_exec'
 
-def _run(nb):
+def source_key():
+    "Hash of everything a notebook's outputs depend on: all notebooks (the package is exported from them) and pyproject"
+    h = hashlib.sha1()
+    for p in [ROOT/'pyproject.toml', *sorted((ROOT/'nbs').glob('*.ipynb'))]: h.update(p.name.encode()); h.update(p.read_bytes())
+    return h.hexdigest()
+
+def _saver(key):
+    from fastcore.nbio import write_nb
+    def _save(nb, fn):
+        "Write the executed `nb` to `_exec/` (never over the source notebook `fn`)"
+        nb.metadata['fsd_exec'] = {'key': key}
+        EXEC.mkdir(exist_ok=True)
+        tmp = EXEC/f'.{Path(fn).name}.tmp'
+        write_nb(nb, tmp); tmp.replace(EXEC/Path(fn).name)
+    return _save
+
+def _run(nb, key=None):
     from nbdev.config import get_config
     from nbdev.test import test_nb
     cfg = get_config(ROOT)
     flags = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
     os.chdir(ROOT/'nbs')
-    ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout)
+    (EXEC/nb.name).unlink(missing_ok=True)
+    # test_nb(save=True) writes the executed notebook with nbdev.test.write_nb: redirect it to _exec/
+    with mock.patch('nbdev.test.write_nb', _saver(key or source_key())):
+        ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout, save=True)
     return nb.name, ok, secs
+
+def run(nbs, workers=None):
+    "Run notebooks `nbs` as tests, two at a time; print one line per notebook and return `[(name, ok, secs)]`"
+    os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
+    key, res = source_key(), []
+    # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
+    with ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'),
+                             max_tasks_per_child=1) as ex:
+        for name, ok, secs in ex.map(_run, nbs, [key]*len(nbs)):
+            print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
+            res.append((name, ok, secs))
+    return res
 
 def main(pattern=None):
     nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not pattern or pattern in p.name)
-    os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
-    start, results = time.time(), []
-    # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'), max_tasks_per_child=1) as ex:
-        for name, ok, secs in ex.map(_run, nbs):
-            print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
-            results.append(ok)
+    start = time.time()
+    results = [ok for _, ok, _ in run(nbs)]
     n_ok = sum(results)
     print(f"notebooks run: {len(results)} in {time.time()-start:.0f} s")
     print(f"{n_ok} passed, {len(results)-n_ok} failed")
