@@ -264,7 +264,7 @@ def read_test_labels(csv, vocab=None, usage=None):
             if df.empty: raise FSDDataError(f'{csv}: no row with usage {usage!r} (found {kinds})')
     return df.reset_index(drop=True)
 
-# %% ../nbs/04_tta_submit.ipynb #b01b1fe9
+# %% ../nbs/04_tta_submit.ipynb #4c543251
 def evaluate(submission, labels, out=None, usage=None, plot=True):
     "Overall and per-class lwlrap of `submission` (CSV or DataFrame) against test `labels` (CSV); plot and files in `out`"
     sub = pd.read_csv(submission, dtype={'fname': str}) if not isinstance(submission, pd.DataFrame) else submission
@@ -274,7 +274,9 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
     truth_df = read_test_labels(labels, vocab=vocab, usage=usage)
     sub = sub.set_index('fname')
     missing = sorted(set(truth_df.fname) - set(sub.index))
-    if missing: raise FSDDataError(f'{src}: no prediction for {len(missing)} labelled clip(s) of {labels}, e.g. {missing[:3]}')
+    if missing:
+        hint = ' (score a part of the labels with usage=Public or Private)' if usage is None and 'usage' in truth_df.columns else ''
+        raise FSDDataError(f'{src}: no prediction for {len(missing)} labelled clip(s) of {labels}, e.g. {missing[:3]}{hint}')
     scores = sub.loc[truth_df.fname, vocab].to_numpy(dtype=float)
     if np.isnan(scores).any(): raise FSDDataError(f'{src}: NaN scores for labelled clips')
     truth = np.array([[c in ls for c in vocab] for ls in truth_df.labels], dtype=float)
