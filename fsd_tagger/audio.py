@@ -15,6 +15,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torchaudio.functional as AF, torchaudio.transforms as AT
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify
+from fastcore.meta import delegates
 from fastcore.imports import in_notebook
 from fasttransform import Transform, DisplayedTransform
 from plum import dispatch
@@ -32,7 +33,7 @@ __all__ = ['AUDIO_EXTS', 'get_audio_files', 'AudioGetter', 'audio_info', 'resamp
            'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence', 'preprocess_file',
            'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug', 'SignalShifter', 'ChangeVolume',
            'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq', 'MaskTime', 'SGRoll', 'CropTime',
-           'TfmResize', 'default_augs', 'AudioBlock', 'default_workers', 'AudioDataLoaders']
+           'TfmResize', 'default_augs', 'AudioBlock', 'default_workers', 'AudioDataLoaders', 'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
@@ -577,6 +578,12 @@ class AudioDataLoaders(DataLoaders):
             df = pd.concat([load_split(root_or_df, s) for s in listify(split)], ignore_index=True)
             vocab = ifnone(vocab, FSDPaths(root_or_df).vocab())
         return cls.from_df(df, vocab=vocab, valid_idx=valid_idx, cfg=cfg, **kwargs)
+
+# %% ../nbs/01_spectrogram.ipynb #f06175d4
+@delegates(AudioDataLoaders.from_fsd)
+def fsd_dataloaders(root, **kwargs):
+    "Multi-label `AudioDataLoaders` for the FSDKaggle2019 folder `root` (see `AudioDataLoaders.from_fsd`)"
+    return AudioDataLoaders.from_fsd(root, **kwargs)
 
 # %% ../nbs/01_spectrogram.ipynb #820601cc
 @dispatch

@@ -81,7 +81,7 @@ def atomic_torch_save(obj, path):
     with atomic_path(path) as t: torch.save(obj, t)
     return Path(path)
 
-# %% ../nbs/03_kfold_train.ipynb #9a3c27d0
+# %% ../nbs/03_kfold_train.ipynb #8ac17d9c
 class ConfigError(ValueError):
     "A training config that is unknown, malformed, or does not match an existing run folder"
 
@@ -112,8 +112,9 @@ class TrainConfig:
     version: int = 1                 # format of this config
 
     def __post_init__(self):
-        if isinstance(self.spec, str): self.spec = SpecConfig.preset(self.spec).to_dict()
-        elif isinstance(self.spec, SpecConfig): self.spec = self.spec.to_dict()
+        try: self.spec = (SpecConfig.preset(self.spec) if isinstance(self.spec, str) else self.spec if isinstance(self.spec, SpecConfig)
+                          else SpecConfig.from_dict(self.spec)).to_dict()
+        except (ValueError, TypeError) as e: raise ConfigError(f'TrainConfig.spec: {e}') from e
         for p in _PHASES: setattr(self, p, [[int(e), float(lr)] for e, lr in getattr(self, p)])
         if self.mode not in TRAIN_MODES: raise ConfigError(f'TrainConfig: mode must be one of {TRAIN_MODES}, got {self.mode!r}')
         if self.fold_method not in FOLD_METHODS: raise ConfigError(f'TrainConfig: fold_method must be one of {FOLD_METHODS}, got {self.fold_method!r}')
@@ -123,9 +124,9 @@ class TrainConfig:
     def spec_config(self): return SpecConfig.from_dict(self.spec)
     @property
     def stages(self):
-        "The stages of a fold, in order: (name, schedule)"
+        "The stages of a fold, in order: (name, schedule); a stage with an empty schedule is left out"
         if self.mode == 'mixed': return [('mixed', self.mixed_sched)]
-        return [('stage1_noisy', self.noisy_sched), ('stage2_curated', self.curated_sched)]
+        return [(n, s) for n, s in (('stage1_noisy', self.noisy_sched), ('stage2_curated', self.curated_sched)) if s]
 
     def to_dict(self): return dataclasses.asdict(self)
     @classmethod
@@ -176,24 +177,25 @@ def fit_flat_cos_from(learn, n_epoch, lr, start_epoch=0, pct_start=0.75, div_fin
     sched, s = combined_cos(pct_start, lrs, lrs, lrs/div_final), start_epoch/n_epoch
     learn.fit(n_epoch - start_epoch, cbs=ParamScheduler({'lr': lambda pos: sched(s + pos*(1-s))})+L(cbs), wd=wd)
 
-# %% ../nbs/03_kfold_train.ipynb #fbca9401
+# %% ../nbs/03_kfold_train.ipynb #41d9914d
 class EpochCheckpoint(Callback):
-    "After every epoch, save model + optimizer + epochs done (`offset` + epoch + 1) to `fname` atomically"
+    "After every epoch, save model + optimizer + epochs done (`offset` + epoch + 1) + training seconds to `fname` atomically"
     order = 70  # after the Recorder and the loggers
-    def __init__(self, fname, offset=0): store_attr()
+    def __init__(self, fname, offset=0, seconds=0.): store_attr()
+    def before_fit(self): self.t0 = time.time()
     def after_epoch(self):
         if rank_distrib(): return
-        atomic_torch_save(dict(model=get_model(self.model).state_dict(), opt=self.opt.state_dict(),
-                               epochs_done=self.offset + self.epoch + 1, rng=torch.get_rng_state()), self.fname)
+        atomic_torch_save(dict(model=get_model(self.model).state_dict(), opt=self.opt.state_dict(), rng=torch.get_rng_state(),
+                               epochs_done=self.offset + self.epoch + 1, seconds=self.seconds + time.time() - self.t0), self.fname)
 
 def load_checkpoint(learn, fname):
-    "Load model + optimizer of checkpoint `fname` into `learn`; the number of epochs done"
+    "Load model + optimizer of checkpoint `fname` into `learn`; (epochs done, training seconds so far)"
     ck = torch.load(fname, map_location='cpu', weights_only=False)
     get_model(learn.model).load_state_dict(ck['model'])
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(ck['opt'])
     torch.set_rng_state(ck['rng'])
-    return ck['epochs_done']
+    return ck['epochs_done'], ck['seconds']
 
 # %% ../nbs/03_kfold_train.ipynb #7217a12f
 from fastai.callback.progress import CSVLogger
@@ -221,7 +223,7 @@ def truncate_log(fname, epochs_done):
     df = pd.read_csv(fname)
     atomic_to_csv(df[df.epoch < epochs_done], fname)
 
-# %% ../nbs/03_kfold_train.ipynb #dc03985d
+# %% ../nbs/03_kfold_train.ipynb #b37529ed
 def default_train_device():
     "`cuda:LOCAL_RANK` under a distributed launcher, else `cuda` when available, else `cpu`"
     if not torch.cuda.is_available(): return 'cpu'
@@ -236,7 +238,7 @@ class TrainRun:
         store_attr('num_workers,progress')
         self.vocab = FSDPaths(self.data).check().vocab()
         self.curated = load_split(self.data, 'curated', drop_bad=self.cfg.drop_bad)
-        self.noisy = self._noisy() if self.cfg.noisy_sched or self.cfg.mode == 'mixed' else None
+        self.noisy = self._noisy() if {'stage1_noisy', 'mixed'} & {s for s, _ in self.cfg.stages} else None
         self.folds = self._check_folder()
         self._specs = {}
         self._write_once()
@@ -337,7 +339,7 @@ def load_weights(learn, fname):
     get_model(learn.model).load_state_dict(torch.load(fname, map_location='cpu'))
     return learn
 
-# %% ../nbs/03_kfold_train.ipynb #30e3b704
+# %% ../nbs/03_kfold_train.ipynb #80ed6460
 def _last_metric(learn):
     "The last validation lwlrap in `learn.recorder`, or None"
     vals, names = learn.recorder.values, learn.recorder.metric_names[1:-1]
@@ -352,23 +354,24 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     set_seed(cfg.seed + k, reproducible=True)
     d.mkdir(parents=True, exist_ok=True)
     learn = self.stage_learner(k, stage)
-    done, t0 = 0, time.time()
+    done, secs = 0, 0.
     if (d/'last.pth').exists():
-        done = load_checkpoint(learn, d/'last.pth'); truncate_log(d/'log.csv', done)
+        done, secs = load_checkpoint(learn, d/'last.pth'); truncate_log(d/'log.csv', done)
     elif init is not None: load_weights(learn, init)
     if self.progress: print(f'fold {k} {stage}: ' + (f'resuming after epoch {done} of {n_ep}' if done else f'{n_ep} epochs'))
-    off = 0
+    off, t0 = 0, time.time()
     with learn.distrib_ctx() if num_distrib() > 1 else nullcontext(), ContextManagers([] if self.progress else [learn.no_bar(), learn.no_logging()]):
         for n, lr in sched:
             if done < off + n:
                 start = max(0, done - off)
                 fit_flat_cos_from(learn, n, lr, start, pct_start=cfg.pct_start, wd=cfg.wd,
-                                  cbs=[StageLogger('log.csv', off+start), EpochCheckpoint(d/'last.pth', off+start), *listify(cbs)])
+                                  cbs=[StageLogger('log.csv', off+start), EpochCheckpoint(d/'last.pth', off+start, secs + time.time() - t0),
+                                       *listify(cbs)])
             off += n
     if not rank_distrib():
         atomic_torch_save(get_model(learn.model).state_dict(), d/'final.pth')
         atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn),
-                                                    seconds=round(time.time()-t0, 1))) + '\n')
+                                                    seconds=round(secs + time.time() - t0, 1))) + '\n')
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #c5bb6b83

@@ -2,7 +2,7 @@
 
 Runs nbdev-export, nbdev-clean and the README render, and compares every file they may touch before and after.
 With --fix the updated files are kept and reported without failing (they are kept in any case: review and commit)."""
-import hashlib, subprocess, sys
+import ast, hashlib, json, re, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,12 +14,28 @@ def snapshot():
     files = [*ROOT.glob('fsd_tagger/**/*.py'), *ROOT.glob('nbs/*.ipynb'), ROOT/'README.md']
     return {str(f.relative_to(ROOT)): hashlib.sha1(f.read_bytes()).hexdigest() for f in files if f.exists()}
 
+def missing_show_docs():
+    "Exported names (a module's `__all__`, constants aside) with no `show_doc(name)` cell in their notebook"
+    miss = {}
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        src = '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'])
+        m = re.search(r'#\|\s*default_exp\s+(\S+)', src)
+        mod = ROOT/'fsd_tagger'/f"{m.group(1).replace('.', '/')}.py" if m else None
+        if not mod or not mod.exists(): continue
+        names = next((ast.literal_eval(n.value) for n in ast.parse(mod.read_text()).body
+                      if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == '__all__'), [])
+        if (ms := [n for n in names if not n.isupper() and not re.search(rf'show_doc\({re.escape(n)}\s*[,)]', src)]): miss[nb.name] = ms
+    return miss
+
 def main(fix=False):
     before = snapshot()
     for cmd in ('nbdev-export', 'nbdev-clean'): subprocess.run([str(BIN/cmd)], cwd=ROOT, check=True)
     readme.write()
     after = snapshot()
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if (miss := missing_show_docs()):
+        print('exported names without a show_doc cell:\n  ' + '\n  '.join(f'{k}: {", ".join(v)}' for k, v in miss.items()))
+        sys.exit(1)
     if not changed: return print('in sync: exported package, clean notebooks and README.md match nbs/')
     print('out of sync, now regenerated (review and commit):\n  ' + '\n  '.join(changed))
     if not fix: sys.exit(1)
