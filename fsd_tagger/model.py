@@ -22,7 +22,7 @@ from kornia.filters import MaxBlurPool2D
 
 # %% auto #0
 __all__ = ['per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'tagger_learner', 'plot_training',
-           'plot_per_class_lwlrap', 'export_tagger', 'Tagger', 'load_tagger']
+           'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
 def _as_np(x):
@@ -146,7 +146,7 @@ def export_tagger(learn, path):
     return path
 
 # %% ../nbs/02_model.ipynb #65d5f129
-class Tagger(nn.Module):
+class TaggerModel(nn.Module):
     "A trained tagger for inference: `model`, class names `vocab`, spectrogram config `cfg` (`SpecConfig` or None)"
     def __init__(self, model, vocab=None, cfg=None, arch=None):
         super().__init__()
@@ -159,7 +159,7 @@ class Tagger(nn.Module):
     def forward(self, x):
         "Logits for spectrograms [bs, C, n_mels, n_frames], or for waveforms [bs, 1, n_samples] via `cfg`"
         if x.ndim == 3:
-            if self.spec is None: raise ValueError('Tagger: waveform input needs a spectrogram config, and this tagger has none')
+            if self.spec is None: raise ValueError('TaggerModel: waveform input needs a spectrogram config, and this tagger has none')
             x = self.spec(x)
         return self.model(x)
 
@@ -171,7 +171,7 @@ class Tagger(nn.Module):
 
 # %% ../nbs/02_model.ipynb #9495cd8f
 def load_tagger(path, device=None):
-    "Rebuild the `Tagger` saved by `export_tagger` in folder `path`, on `device` (default: CUDA when available)"
+    "Rebuild the `TaggerModel` saved by `export_tagger` in folder `path`, on `device` (default: CUDA when available)"
     path = Path(path)
     wf, jf = path/'weights.pth', path/'tagger.json'
     for f in (jf, wf):
@@ -189,4 +189,4 @@ def load_tagger(path, device=None):
         from fsd_tagger.audio import SpecConfig
         cfg = SpecConfig.from_dict(meta['spec'])
     device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
-    return Tagger(model, meta.get('vocab'), cfg, meta['arch']).to(device).eval()
+    return TaggerModel(model, meta.get('vocab'), cfg, meta['arch']).to(device).eval()
