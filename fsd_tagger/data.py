@@ -6,7 +6,8 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
 # %% ../nbs/00_eda.ipynb #d309cc61
 from __future__ import annotations
-import os, json, re, zipfile, shutil, tempfile, hashlib, warnings
+import os, json, re, zipfile, shutil, tempfile, hashlib, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf
 import matplotlib.pyplot as plt
@@ -15,12 +16,12 @@ from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDDataError', 'FSDPaths', 'read_vocab',
-           'KaggleCredentialsError', 'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'toy_signature',
-           'toy_clip', 'make_toy_fsd', 'check_labels', 'read_labels', 'load_split', 'levels', 'file_info', 'audio_info',
-           'cached_audio_info', 'check_format', 'class_counts', 'n_combinations', 'labels_per_clip', 'cooccurrence',
-           'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence', 'plot_hists', 'eda_table',
-           'profile_report', 'eda_report']
+__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDDataError', 'atomic_path',
+           'FSDPaths', 'read_vocab', 'KaggleCredentialsError', 'check_kaggle_credentials', 'extract_fsd',
+           'download_fsd', 'toy_signature', 'toy_clip', 'make_toy_fsd', 'check_labels', 'read_labels', 'load_split',
+           'levels', 'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
+           'labels_per_clip', 'cooccurrence', 'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence',
+           'plot_hists', 'eda_table', 'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -45,6 +46,20 @@ def _listing(rows, n=5):
     rows = list(rows)
     txt = '\n'.join(f'  {r}' for r in rows[:n])
     return txt + (f'\n  ... and {len(rows)-n} more' if len(rows) > n else '')
+
+# %% ../nbs/00_eda.ipynb #f308d467
+@contextmanager
+def atomic_path(path):
+    "Yield a temporary path next to `path`; when the block succeeds, rename it to `path` (file or folder), else remove it"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent/f'.tmp-{path.name}-{os.getpid()}-{time.monotonic_ns()}'
+    try:
+        yield tmp
+        if path.is_dir() and tmp.is_dir(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_eda.ipynb #b526af67
 class FSDPaths:
@@ -362,7 +377,7 @@ def cached_audio_info(folder, **kwargs):
     keep = old[np.array([stamps.get(f) == s for f, s in zip(old.fname, old.stamp.astype(str))], dtype=bool)]
     new = audio_info([p for p in files if p.name not in set(keep.fname)], **kwargs).assign(stamp=lambda d: d.fname.map(stamps))
     df = pd.concat([d for d in (keep, new) if len(d)] or [new]).sort_values('fname').reset_index(drop=True)
-    tmp = cache.with_suffix('.tmp'); df.to_csv(tmp, index=False); tmp.replace(cache)
+    with atomic_path(cache) as tmp: df.to_csv(tmp, index=False)
     return df[_INFO_COLS]
 
 # %% ../nbs/00_eda.ipynb #c4bb4a7f
@@ -458,11 +473,10 @@ def profile_report(table, dest, title='FSDKaggle2019 training clips'):
     import logging; from ydata_profiling import ProfileReport
     logging.getLogger('ydata_profiling').setLevel(logging.ERROR)
     cols = ['split', 'n_labels', 'duration', 'sr', 'channels', 'subtype', 'peak_db', 'rms_db', 'noise_floor_db', 'error']
-    tmp = Path(dest).with_suffix('.tmp.html')
-    with warnings.catch_warnings():  # ydata-profiling's own pandas warnings are not the user's concern
+    with warnings.catch_warnings(), atomic_path(dest) as tmp:  # ydata-profiling's own pandas warnings are not the user's concern
         warnings.simplefilter('ignore')
-        ProfileReport(table[cols].copy(), title=title, minimal=True, progress_bar=False).to_file(tmp)
-    tmp.replace(dest)
+        ProfileReport(table[cols].copy(), title=title, minimal=True, progress_bar=False).to_file(tmp.with_suffix('.html'))
+        tmp.with_suffix('.html').rename(tmp)
     return Path(dest)
 
 # %% ../nbs/00_eda.ipynb #8626fc7f

@@ -19,7 +19,7 @@ from .data import FSDPaths, FSDDataError, load_split, read_labels
 from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
-from .train import atomic_path
+from .data import atomic_path
 
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'AudioReadError', 'read_clip',

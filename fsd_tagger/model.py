@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #86757c92
 from __future__ import annotations
-import json, shutil, tempfile
+import json
 from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from torch import nn
@@ -19,6 +19,7 @@ from fastai.callback.mixup import MixUp
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
+from .data import atomic_path
 
 # %% auto #0
 __all__ = ['per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'tagger_learner', 'plot_training',
@@ -133,16 +134,11 @@ def export_tagger(learn, path):
     meta = dict(format='fsd_tagger', version=1, arch=arch,
                 vocab=[str(v) for v in vocab] if vocab is not None else None,
                 spec=cfg.to_dict() if cfg is not None else None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    try:
+    with atomic_path(path) as tmp:
+        tmp.mkdir()
         torch.save({k: v.detach().float().cpu() if v.is_floating_point() else v.cpu()
                     for k, v in learn.model.state_dict().items()}, tmp/'weights.pth')
         (tmp/'tagger.json').write_text(json.dumps(meta, indent=2))
-        if path.exists(): shutil.rmtree(path)
-        tmp.rename(path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     return path
 
 # %% ../nbs/02_model.ipynb #65d5f129

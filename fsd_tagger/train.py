@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
-import json, os, shutil, tempfile, time, dataclasses
+import json, os, time, dataclasses
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +25,10 @@ from .audio import SpecConfig, AudioDataLoaders, spec_stats
 from .model import tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'TRAIN_PRESETS', 'multi_hot', 'make_folds', 'atomic_path', 'atomic_write_text',
-           'atomic_to_csv', 'atomic_torch_save', 'ConfigError', 'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint',
-           'load_checkpoint', 'StageLogger', 'truncate_log', 'default_train_device', 'TrainRun', 'mixed_weights',
-           'WeightedIdxs', 'load_weights', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
+__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'TRAIN_PRESETS', 'multi_hot', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
+           'atomic_torch_save', 'ConfigError', 'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'load_checkpoint',
+           'StageLogger', 'truncate_log', 'default_train_device', 'TrainRun', 'mixed_weights', 'WeightedIdxs',
+           'load_weights', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
 
 # %% ../nbs/03_kfold_train.ipynb #7844bf21
 def multi_hot(labels, vocab):
@@ -53,19 +53,6 @@ def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
     return pd.DataFrame(dict(fname=df.fname.values, fold=fold, labels=[','.join(ls) for ls in df.labels]))
 
 # %% ../nbs/03_kfold_train.ipynb #53330543
-@contextmanager
-def atomic_path(path):
-    "Yield a temporary path next to `path`; when the block succeeds, rename it to `path` (file or folder), else remove it"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f'.tmp-{path.name}-{os.getpid()}-{time.monotonic_ns()}'
-    try:
-        yield tmp
-        if path.is_dir() and tmp.is_dir(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists(): tmp.unlink()
-
 def atomic_write_text(path, text):
     "Write `text` to `path` atomically"
     with atomic_path(path) as t: Path(t).write_text(text)
