@@ -20,8 +20,8 @@ __all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_AR
            'FSDPaths', 'read_vocab', 'KaggleCredentialsError', 'check_kaggle_credentials', 'extract_fsd',
            'download_fsd', 'toy_signature', 'toy_clip', 'make_toy_fsd', 'check_labels', 'read_labels', 'load_split',
            'levels', 'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
-           'labels_per_clip', 'cooccurrence', 'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence',
-           'plot_hists', 'eda_table', 'profile_report', 'eda_report']
+           'labels_per_clip', 'cooccurrence', 'multi_hot', 'plot_class_counts', 'plot_labels_per_clip',
+           'plot_cooccurrence', 'plot_hists', 'eda_table', 'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -413,6 +413,15 @@ def cooccurrence(df, vocab):
         i = [ix[l] for l in set(ls)]
         m[np.ix_(i, i)] += 1
     return pd.DataFrame(m, index=vocab, columns=vocab)
+
+# %% ../nbs/00_eda.ipynb #7844bf21
+def multi_hot(labels, vocab):
+    "Multi-hot matrix [n_clips, n_classes] (float32) of a sequence of label lists"
+    idx = {c: i for i, c in enumerate(vocab)}
+    y = np.zeros((len(labels), len(vocab)), dtype=np.float32)
+    for r, ls in enumerate(labels):
+        for l in ls: y[r, idx[l]] = 1
+    return y
 
 # %% ../nbs/00_eda.ipynb #dddac189
 def _finish(fig, save):

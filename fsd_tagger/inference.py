@@ -15,11 +15,10 @@ import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
-from .data import FSDPaths, FSDDataError, load_split, read_labels
+from .data import FSDPaths, FSDDataError, load_split, read_labels, multi_hot, atomic_path
 from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
-from .data import atomic_path
 
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'AudioReadError', 'read_clip',
@@ -280,7 +279,7 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
         raise FSDDataError(f'{src}: no prediction for {len(missing)} labelled clip(s) of {labels}, e.g. {missing[:3]}{hint}')
     scores = sub.loc[truth_df.fname, vocab].to_numpy(dtype=float)
     if np.isnan(scores).any(): raise FSDDataError(f'{src}: NaN scores for labelled clips')
-    truth = np.array([[c in ls for c in vocab] for ls in truth_df.labels], dtype=float)
+    truth = multi_hot(truth_df.labels, vocab)
     pc, w = per_class_lwlrap(truth, scores)
     table = pd.DataFrame(dict(cls=vocab, lwlrap=pc, weight=w, n_labels=truth.sum(0).astype(int)))
     table = table.sort_values('lwlrap', ascending=False, kind='stable').reset_index(drop=True)
@@ -307,7 +306,7 @@ def oof_grid(run, data, tta=4, beta=0.25, device=None, chunk=16, **kwargs):
         fnames += list(d.fname)
     if not fnames: raise FSDDataError(f'{run}: no finished fold with held-out clips')
     labels = cur.set_index('fname').loc[fnames, 'labels']
-    truth = np.array([[c in l for c in t.vocab] for l in labels], dtype=float)
+    truth = multi_hot(labels, t.vocab)
     return pd.DataFrame([dict(pool=pl, tta=n, oof_lwlrap=lwlrap(truth, torch.cat(v).numpy())) for (pl, n), v in probs.items()])
 
 def ensemble_grid(run, data, labels=None, device=None, **kwargs):
@@ -316,7 +315,7 @@ def ensemble_grid(run, data, labels=None, device=None, **kwargs):
     lab = read_test_labels(ifnone(labels, p.test_labels))
     t = Tagger.from_run(run, device=device, **kwargs)
     pm, done, _ = t.predict_proba([p.test/f for f in lab.fname], errors='raise', progress=False, per_model=True)
-    truth = np.array([[c in l for c in t.vocab] for l in lab.labels], dtype=float)
+    truth = multi_hot(lab.labels, t.vocab)
     return pd.DataFrame([dict(ensemble=how, test_lwlrap=lwlrap(truth, ensemble_probs(pm, how).numpy())) for how in ENSEMBLES])
 
 # %% ../nbs/04_tta_submit.ipynb #4b10d38f

@@ -25,19 +25,10 @@ from .audio import SpecConfig, AudioDataLoaders, spec_stats
 from .model import tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'TRAIN_PRESETS', 'multi_hot', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
+__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'TRAIN_PRESETS', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
            'atomic_torch_save', 'ConfigError', 'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'load_checkpoint',
            'StageLogger', 'truncate_log', 'default_train_device', 'TrainRun', 'mixed_weights', 'WeightedIdxs',
            'load_weights', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
-
-# %% ../nbs/03_kfold_train.ipynb #7844bf21
-def multi_hot(labels, vocab):
-    "Multi-hot matrix [n_clips, n_classes] (float32) of a sequence of label lists"
-    idx = {c: i for i, c in enumerate(vocab)}
-    y = np.zeros((len(labels), len(vocab)), dtype=np.float32)
-    for r, ls in enumerate(labels):
-        for l in ls: y[r, idx[l]] = 1
-    return y
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FOLD_METHODS = ('stratified', 'kfold')
