@@ -111,23 +111,17 @@ def check_kaggle_credentials(config_dir=None):
 
 # %% ../nbs/00_eda.ipynb #be387847
 def _extract_zip(zf, dest, flatten=True):
-    "Extract `zf` into `dest` atomically: a temp folder renamed at the end, so a half-extracted folder never exists"
-    dest = Path(dest)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}-', dir=dest.parent))
-    try:
-        with zipfile.ZipFile(zf) as z:
-            members = [m for m in z.infolist() if not m.is_dir()]
-            pb = progress_bar(members, leave=False)
-            pb.comment = Path(zf).name
-            for m in pb:
-                target = tmp/(Path(m.filename).name if flatten else m.filename)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with z.open(m) as src, open(target, 'wb') as out: shutil.copyfileobj(src, out)
-        if dest.exists(): shutil.rmtree(dest)
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return dest
+    "Extract `zf` into `dest` atomically (through `atomic_path`), so a half-extracted folder never exists"
+    with zipfile.ZipFile(zf) as z, atomic_path(dest) as tmp:
+        tmp.mkdir()
+        members = [m for m in z.infolist() if not m.is_dir()]
+        pb = progress_bar(members, leave=False)
+        pb.comment = Path(zf).name
+        for m in pb:
+            target = tmp/(Path(m.filename).name if flatten else m.filename)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(m) as src, open(target, 'wb') as out: shutil.copyfileobj(src, out)
+    return Path(dest)
 
 def extract_fsd(dest):
     "Unpack the downloaded archives in `dest` into the FSDKaggle2019 layout; skips what is complete"
