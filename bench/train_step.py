@@ -1,4 +1,4 @@
-"""Training and inference throughput of the audio XResNets on spectrogram-sized inputs (a benchmark, not a test).
+"""Training and inference throughput of the audio XResNets and CNNs (`model.ARCHS`) on spectrogram-sized inputs (a benchmark, not a test).
 
     .venv/bin/python bench/train_step.py                       # CPU: small batch, few steps
     .venv/bin/python bench/train_step.py --bs 64 --steps 20    # on a GPU
@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 import torch
 from torch import nn
 from fastai.optimizer import ranger
-from fsd_tagger.model import audio_xresnet
+from fsd_tagger.model import audio_model
 
 def variants(device):
     "(name, autocast dtype or None, channels_last) supported on `device`"
@@ -31,7 +31,7 @@ def sync(device):
 def bench_one(arch, n_in, n_mels, n_frames, bs, steps, warmup, device, amp, cl):
     "Training samples/s and inference clips/s for one configuration"
     torch.manual_seed(0)
-    model = audio_xresnet(arch, n_in=n_in, n_out=80).to(device)
+    model = audio_model(arch, n_in=n_in, n_out=80).to(device)
     fmt = torch.channels_last if cl else torch.contiguous_format
     model = model.to(memory_format=fmt)
     x = torch.randn(bs, n_in, n_mels, n_frames, device=device).contiguous(memory_format=fmt)

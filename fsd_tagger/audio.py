@@ -192,7 +192,7 @@ class SpecConfig:
 
     @classmethod
     def preset(cls, name='default', **kwargs):
-        "Preset `name` ('seed', 'winner', 'default', 'fast') with `kwargs` overriding its settings"
+        "Preset `name` ('seed', 'winner', 'default', 'fast', 'cpu') with `kwargs` overriding its settings"
         if name not in _SPEC_PRESETS: raise ValueError(f'unknown SpecConfig preset {name!r}; choose from {list(_SPEC_PRESETS)}')
         return cls(**{**_SPEC_PRESETS[name], **kwargs})
 
@@ -201,7 +201,8 @@ _SPEC_PRESETS = dict(
     seed=dict(duration=2.0, n_fft=2560, win_length=1024, hop_length=690, n_mels=128, f_min=20., f_max=20000., top_db=60.),
     winner=dict(duration=_256_frames, n_fft=2560, win_length=2560, hop_length=690, n_mels=128, f_min=20., f_max=22050., top_db=80., deltas=True),
     default=dict(duration=_256_frames, n_fft=2560, win_length=2560, hop_length=690, n_mels=128, f_min=20., f_max=22050., top_db=80.),
-    fast=dict(duration=1.5, n_fft=1024, win_length=1024, hop_length=1024, n_mels=64, f_min=20., f_max=22050., top_db=80.))
+    fast=dict(duration=1.5, n_fft=1024, win_length=1024, hop_length=1024, n_mels=64, f_min=20., f_max=22050., top_db=80.),
+    cpu=dict(duration=3.0, n_fft=1024, win_length=1024, hop_length=512, n_mels=64, f_min=20., f_max=22050., top_db=80., pad_mode='repeat'))
 
 # %% ../nbs/01_spectrogram.ipynb #281c4c80
 def _offset(extra, rand):

@@ -16,14 +16,17 @@ from fastai.losses import BCEWithLogitsLossFlat
 from fastai.optimizer import ranger
 from fastai.learner import Learner
 from fastai.callback.mixup import MixUp
+from fastai.callback.core import Callback
+from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
 from .data import atomic_path
 
 # %% auto #0
-__all__ = ['per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'tagger_learner', 'plot_training',
-           'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
+__all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn',
+           'audio_model', 'CPUBFloat16', 'tagger_learner', 'plot_training', 'plot_per_class_lwlrap', 'export_tagger',
+           'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
 def _as_np(x):
@@ -66,6 +69,48 @@ def audio_xresnet(arch='xresnet50', n_in=1, n_out=80, act_cls=nn.Mish, sa=True, 
             if isinstance(m, nn.MaxPool2d): model[i] = MaxBlurPool2D(kernel_size=3)
     return model
 
+# %% ../nbs/02_model.ipynb #f630be79
+class MeanMaxPool(nn.Module):
+    "Clip pooling for weak labels: [bs, C, F, T] -> [bs, 2C], mean over frequency, then mean and max over time"
+    def forward(self, x): x = x.mean(2); return torch.cat([x.mean(-1), x.amax(-1)], 1)
+
+AUDIO_CNN_WIDTHS = dict(cnn_s=(16, 32, 64, 128), cnn_m=(32, 64, 128, 256))
+
+def audio_cnn(arch='cnn_s',  # a key of `AUDIO_CNN_WIDTHS`: channels of the four blocks
+              n_in=1,        # input channels (3 with deltas)
+              n_out=80,      # classes
+              p=0.3,         # dropout before the classifier
+              act_cls=nn.ReLU):
+    "A VGG-style CNN: per width two 3x3 conv-BN-act layers, 2x2 average pooling between blocks, `MeanMaxPool`, dropout, linear"
+    if arch not in AUDIO_CNN_WIDTHS: raise ValueError(f'audio_cnn: unknown arch {arch!r}, choose one of {list(AUDIO_CNN_WIDTHS)}')
+    layers, c = [], n_in
+    for i, w in enumerate(AUDIO_CNN_WIDTHS[arch]):
+        if i: layers.append(nn.AvgPool2d(2))
+        layers += [ConvLayer(c, w, act_cls=act_cls), ConvLayer(w, w, act_cls=act_cls)]; c = w
+    return nn.Sequential(*layers, MeanMaxPool(), nn.Dropout(p), nn.Linear(2*c, n_out))
+
+# %% ../nbs/02_model.ipynb #fb8c51b2
+ARCHS = (*_XRESNET_ARCHS, *AUDIO_CNN_WIDTHS)
+
+def audio_model(arch='xresnet50', n_in=1, n_out=80, act_cls=None, **kwargs):
+    "The network `arch` (an audio XResNet or an `audio_cnn`); `act_cls` None takes the family's default (Mish, ReLU)"
+    if arch in AUDIO_CNN_WIDTHS:
+        kw = {k: v for k, v in kwargs.items() if k == 'p'}
+        return audio_cnn(arch, n_in, n_out, act_cls=act_cls or nn.ReLU, **kw)
+    kw = {k: v for k, v in kwargs.items() if k in ('sa', 'blur')}
+    return audio_xresnet(arch, n_in, n_out, act_cls=act_cls or nn.Mish, **kw)
+
+# %% ../nbs/02_model.ipynb #d902d8ec
+class CPUBFloat16(Callback):
+    "bfloat16 autocast of the forward pass and the loss on the CPU; predictions handed on in float32"
+    order = 10
+    def before_batch(self): self.ac = torch.autocast('cpu', dtype=torch.bfloat16); self.ac.__enter__()
+    def after_pred(self): self.learn.pred = self.pred.float()
+    def after_loss(self): self._exit()
+    def after_batch(self): self._exit()   # a batch without targets (get_preds on unlabelled items) has no after_loss
+    def _exit(self):
+        if getattr(self, 'ac', None) is not None: self.ac.__exit__(None, None, None); self.ac = None
+
 # %% ../nbs/02_model.ipynb #26b66a66
 def _dls_shapes(dls):
     "Input channels and number of classes of `dls`"
@@ -74,18 +119,23 @@ def _dls_shapes(dls):
     xb, yb = dls.one_batch()[:2]
     return xb.shape[1], (len(vocab) if vocab is not None else yb.shape[-1])
 
-def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act_cls=nn.Mish, sa=True, blur=True,
-                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, **kwargs):
-    "A fastai `Learner` for multi-label tagging: audio XResNet, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`)"
+def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act_cls=None, sa=True, blur=True, p=0.3,
+                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, cpu_bf16=False, **kwargs):
+    "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`)"
     d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
     n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
-    model = audio_xresnet(arch, n_in=n_in, n_out=n_out, act_cls=act_cls, sa=sa, blur=blur)
-    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else [])
+    if arch not in ARCHS: raise ValueError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
+    spec = dict(p=p) if arch in AUDIO_CNN_WIDTHS else dict(sa=sa, blur=blur)
+    act = act_cls or (nn.ReLU if arch in AUDIO_CNN_WIDTHS else nn.Mish)
+    model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
+    dev = getattr(dls, 'device', None)
+    on_cpu = dev is None or torch.device(dev).type == 'cpu'
+    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else []) + ([CPUBFloat16()] if cpu_bf16 and on_cpu else [])
     learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat(), opt_func=opt_func,
                     metrics=ifnone(metrics, [LwlrapMetric()]), cbs=cbs, **kwargs)
-    learn.tagger_arch = dict(arch=arch, n_in=int(n_in), n_out=int(n_out), act_cls=act_cls.__name__, sa=sa, blur=blur)
-    dev = getattr(dls, 'device', None)
-    if dev is not None and torch.device(dev).type == 'cuda':
+    learn.tagger_arch = dict(arch=arch, n_in=int(n_in), n_out=int(n_out), act_cls=act.__name__, **spec)
+    if cpu_bf16 and on_cpu and channels_last: learn.model.to(memory_format=torch.channels_last)
+    if not on_cpu and torch.device(dev).type == 'cuda':
         if mixed_precision: learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
         if channels_last: learn = learn.to_channelslast(use_amp=False)   # precision is chosen above
     return learn
@@ -178,7 +228,7 @@ def load_tagger(path, device=None):
     arch = dict(meta['arch'])
     act = getattr(nn, arch.pop('act_cls', 'Mish'), None)
     if act is None: raise ValueError(f'load_tagger: {jf} names an activation that torch.nn does not have')
-    model = audio_xresnet(act_cls=act, **arch)
+    model = audio_model(act_cls=act, **arch)
     model.load_state_dict(torch.load(wf, map_location='cpu', weights_only=True))
     cfg = None
     if meta.get('spec') is not None:

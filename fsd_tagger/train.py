@@ -16,31 +16,44 @@ from fastcore.basics import store_attr, ifnone, listify, patch
 from fastcore.xtras import ContextManagers
 from fastcore.foundation import L
 from fastai.callback.core import Callback
+from fastai.optimizer import ranger, Adam
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedGroupKFold
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, AudioDataLoaders, spec_stats
-from .model import tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
+from .inference import Tagger
+from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'TRAIN_PRESETS', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
+__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
            'atomic_torch_save', 'ConfigError', 'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'load_checkpoint',
            'StageLogger', 'truncate_log', 'default_train_device', 'TrainRun', 'mixed_weights', 'WeightedIdxs',
-           'load_weights', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
+           'load_weights', 'oof_tagger', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
-FOLD_METHODS = ('stratified', 'kfold')
+FOLD_METHODS = ('stratified', 'kfold', 'group')
+
+def _group_splits(df, vocab, n_folds, seed):
+    "Folds that keep each `group` of `df` whole, stratified on each clip's first label"
+    if 'group' not in df: raise ValueError("make_folds: method 'group' needs a `group` column in the label table (clips of one source share a group)")
+    if (n := df.group.nunique()) < n_folds: raise ValueError(f'make_folds: {n} groups cannot make {n_folds} folds; use n_folds <= {n}')
+    first = [vocab.index(ls[0]) if ls else -1 for ls in df.labels]
+    return StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(df)), first, df.group.values)
 
 def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
     "DataFrame `fname, fold, labels` assigning each clip of `df` to one of `n_folds` validation folds"
     if method not in FOLD_METHODS: raise ValueError(f'make_folds: unknown method {method!r}, choose one of {FOLD_METHODS}')
     if not 2 <= n_folds <= len(df): raise ValueError(f'make_folds: need 2 <= n_folds <= {len(df)} clips, got {n_folds}')
-    splitter = (MultilabelStratifiedKFold(n_folds, shuffle=True, random_state=seed) if method == 'stratified'
-                else KFold(n_folds, shuffle=True, random_state=seed))
+    vocab = list(vocab)
+    if method == 'group': splits = _group_splits(df, vocab, n_folds, seed)
+    else:
+        splitter = (MultilabelStratifiedKFold(n_folds, shuffle=True, random_state=seed) if method == 'stratified'
+                    else KFold(n_folds, shuffle=True, random_state=seed))
+        splits = splitter.split(np.zeros(len(df)), multi_hot(df.labels, vocab))
     fold = np.zeros(len(df), dtype=int)
-    for k, (_, vi) in enumerate(splitter.split(np.zeros(len(df)), multi_hot(df.labels, vocab))): fold[vi] = k
+    for k, (_, vi) in enumerate(splits): fold[vi] = k
     return pd.DataFrame(dict(fname=df.fname.values, fold=fold, labels=[','.join(ls) for ls in df.labels]))
 
 # %% ../nbs/03_kfold_train.ipynb #53330543
@@ -65,15 +78,16 @@ class ConfigError(ValueError):
 
 _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
 TRAIN_MODES = ('two_stage', 'mixed')
+OPTIMIZERS = dict(ranger=ranger, adam=Adam)
 
 @dataclass
 class TrainConfig:
     "Every knob of a k-fold training run"
     spec: dict|str = 'seed'          # SpecConfig preset name, or its `to_dict()`; stored as the dict
-    arch: str = 'xresnet50'          # audio_xresnet architecture
+    arch: str = 'xresnet50'          # network: an audio XResNet or a small `audio_cnn` (`model.ARCHS`)
     bs: int = 64                     # batch size
     n_folds: int = 5                 # number of folds over the curated set
-    fold_method: str = 'kfold'       # 'stratified' (iterative) or 'kfold' (plain, shuffled)
+    fold_method: str = 'kfold'       # 'stratified' (iterative), 'kfold' (plain, shuffled) or 'group' (the label table's `group` column)
     seed: int = 42                   # folds, weights, data order
     mode: str = 'two_stage'          # 'two_stage' (noisy, then curated) or 'mixed' (one stage, both sets)
     noisy_sched: list = field(default_factory=lambda: [[10, 3e-3], [10, 1e-3]])  # stage 1: (epochs, lr) per fit_flat_cos
@@ -87,6 +101,8 @@ class TrainConfig:
     wd: float|None = None            # weight decay (None: fastai's default)
     max_noisy: int|None = None       # use at most this many noisy clips (None: all)
     drop_bad: bool = True            # drop the six known-bad curated clips
+    opt: str = 'ranger'              # optimiser: 'ranger' (RAdam + Lookahead, the seed's) or 'adam'
+    cpu_bf16: bool = False           # on the CPU, train in bfloat16 autocast with channels-last weights
     version: int = 1                 # format of this config
 
     def __post_init__(self):
@@ -96,6 +112,7 @@ class TrainConfig:
         for p in _PHASES: setattr(self, p, [[int(e), float(lr)] for e, lr in getattr(self, p)])
         if self.mode not in TRAIN_MODES: raise ConfigError(f'TrainConfig: mode must be one of {TRAIN_MODES}, got {self.mode!r}')
         if self.fold_method not in FOLD_METHODS: raise ConfigError(f'TrainConfig: fold_method must be one of {FOLD_METHODS}, got {self.fold_method!r}')
+        if self.opt not in OPTIMIZERS: raise ConfigError(f'TrainConfig: opt must be one of {list(OPTIMIZERS)}, got {self.opt!r}')
         if not 0 <= self.noisy_prob < 1: raise ConfigError(f'TrainConfig: noisy_prob must be in [0, 1), got {self.noisy_prob}')
 
     @property
@@ -143,7 +160,9 @@ TRAIN_PRESETS = dict(
     best=dict(spec='winner', arch='xresnet50', bs=64, n_folds=5, fold_method='stratified', seed=42,
               noisy_sched=[[15, 3e-3]], curated_sched=[[60, 1e-3]], mixed_sched=[[80, 1e-3]], mixup=0.4),
     fast=dict(spec='fast', arch='xresnet18', bs=16, n_folds=2, fold_method='stratified', seed=42,
-              noisy_sched=[[2, 1e-2]], curated_sched=[[6, 1e-2]], mixed_sched=[[6, 1e-2]], mixup=0.4))
+              noisy_sched=[[2, 1e-2]], curated_sched=[[6, 1e-2]], mixed_sched=[[6, 1e-2]], mixup=0.4),
+    cpu=dict(spec='cpu', arch='cnn_s', bs=32, n_folds=2, fold_method='stratified', seed=42, mode='mixed', noisy_prob=0.7,
+             mixed_sched=[[30, 3e-3]], noisy_sched=[], curated_sched=[], mixup=0.4, opt='adam', cpu_bf16=True))
 
 # %% ../nbs/03_kfold_train.ipynb #a74a9f4b
 def fit_flat_cos_from(learn, n_epoch, lr, start_epoch=0, pct_start=0.75, div_final=1e5, wd=None, cbs=None):
@@ -288,8 +307,10 @@ def stage_dls(self:TrainRun, k, stage):
     "`DataLoaders` of `stage` for fold `k`: training clips of the stage, the fold's held-out curated clips as validation"
     cur = self.curated.assign(fold=self.folds.fold.values)
     valid, train_cur = cur[cur.fold == k], cur[cur.fold != k]
-    train = {'stage1_noisy': self.noisy, 'stage2_curated': train_cur}.get(stage)
-    if stage == 'mixed': train = pd.concat([train_cur.assign(noisy=False), self.noisy.assign(noisy=True)])
+    noisy = self.noisy
+    if noisy is not None and self.cfg.fold_method == 'group' and 'group' in noisy: noisy = noisy[~noisy.group.isin(valid.group)]
+    train = {'stage1_noisy': noisy, 'stage2_curated': train_cur}.get(stage)
+    if stage == 'mixed': train = pd.concat([train_cur.assign(noisy=False), noisy.assign(noisy=True)])
     df = pd.concat([train, valid], ignore_index=True)
     valid_idx = list(range(len(train), len(df)))
     cfg = self.cfg
@@ -310,7 +331,8 @@ def stage_learner(self:TrainRun, k, stage, dls=None):
     cfg = self.cfg
     alpha = cfg.noisy_mixup if stage == 'stage1_noisy' else cfg.mixup
     d = self.fold_dir(k)/stage
-    return tagger_learner(ifnone(dls, self.stage_dls(k, stage)), arch=cfg.arch, mixup=alpha or None, path=d, model_dir='.')
+    return tagger_learner(ifnone(dls, self.stage_dls(k, stage)), arch=cfg.arch, mixup=alpha or None, opt_func=OPTIMIZERS[cfg.opt],
+                          cpu_bf16=cfg.cpu_bf16, path=d, model_dir='.')
 
 def load_weights(learn, fname):
     "Load model weights saved with `torch.save(model.state_dict())` into `learn`"
@@ -353,19 +375,22 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #c5bb6b83
+def oof_tagger(learn, **kwargs):
+    "The `Tagger` that `submit` would make of `learn`'s model (one fold, no TTA): whole-clip windows, pooled the same way"
+    model = TaggerModel(get_model(learn.model), learn.dls.vocab, learn.dls.cfg, getattr(learn, 'tagger_arch', None))
+    return Tagger([model], tta=0, device=learn.dls.device, **kwargs)
+
 @patch
 def write_oof(self:TrainRun, k, learn):
-    "Export fold `k`'s tagger and write its OOF predictions (in this order, each atomically); their lwlrap"
-    fd = self.fold_dir(k)
-    preds, targs = learn.get_preds(ds_idx=1)
-    fnames = learn.dls.valid_fnames
-    truth = multi_hot(self.curated.set_index('fname').loc[fnames, 'labels'], self.vocab)
-    if preds.shape != truth.shape or not np.array_equal(targs.numpy() > 0.5, truth > 0.5):
-        raise RuntimeError(f'fold {k}: the validation targets do not match the held-out clips of folds.csv')
-    if rank_distrib(): return lwlrap(truth, preds)
-    export_tagger(learn, fd/'tagger')  # atomic: a temporary folder renamed
-    oof = pd.DataFrame(preds.numpy(), columns=self.vocab); oof.insert(0, 'fname', fnames)
-    atomic_to_csv(oof, fd/'oof.csv', float_format='%.6g')
+    "Export fold `k`'s tagger, score its held-out clips as `submit` scores test clips, write the OOF predictions (each atomically); their lwlrap"
+    fd, fnames = self.fold_dir(k), learn.dls.valid_fnames
+    held = self.curated.set_index('fname').loc[fnames]
+    if not rank_distrib(): export_tagger(learn, fd/'tagger')  # atomic: a temporary folder renamed
+    preds = oof_tagger(learn).predict_proba(held.path.tolist(), errors='raise', progress=False)[self.vocab].values
+    truth = multi_hot(held.labels, self.vocab)
+    if not rank_distrib():
+        oof = pd.DataFrame(preds, columns=self.vocab); oof.insert(0, 'fname', fnames)
+        atomic_to_csv(oof, fd/'oof.csv', float_format='%.6g')
     return lwlrap(truth, preds)
 
 @patch
@@ -450,7 +475,7 @@ def merge_run(path, plot=True):
 
 # %% ../nbs/03_kfold_train.ipynb #c96a81bb
 def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
-              preset:str='seed', # training preset: seed, best or fast
+              preset:str='seed', # training preset: seed, best, fast or cpu
               out:Path=None, # run folder, created or resumed (default: runs/PRESET)
               folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
               device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
