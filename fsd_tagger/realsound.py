@@ -6,20 +6,17 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/realsound.html.md"""
 
 # %% ../nbs/06_realsound.ipynb #45085190
 from __future__ import annotations
-import io, json, os, re, shutil, subprocess, tempfile, zipfile, hashlib
+import io, json, os, re, subprocess, zipfile, hashlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf, torch
 from fastprogress.fastprogress import progress_bar
 from .data import FSDDataError, FSD_SR, atomic_path
-from .audio import resample, load_audio
-from .data import multi_hot
+from .audio import resample, load_audio, SpecConfig, SpecTransform
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
-import torchaudio.transforms as AT
 
 # %% auto #0
 __all__ = ['REAL_PACKAGES', 'REAL_CLASSES', 'REAL_BACKGROUNDS', 'AUDIO_SUFFIXES', 'REAL_SIZES', 'fetch_packages', 'package_audio',
@@ -38,7 +35,8 @@ def fetch_packages(dest, packages=REAL_PACKAGES, progress=True):
             debs.mkdir(parents=True, exist_ok=True)
             if not list(debs.glob(f'{pkg}_*.deb')):
                 if progress: print(f'apt-get download {pkg}', flush=True)
-                r = subprocess.run(['apt-get', 'download', pkg], cwd=debs, capture_output=True, text=True)
+                try: r = subprocess.run(['apt-get', 'download', pkg], cwd=debs, capture_output=True, text=True)
+                except FileNotFoundError: raise FSDDataError(f'apt-get not found: fetch {pkg}_*.deb on a Debian/Ubuntu machine and put it in {debs}') from None
                 if r.returncode or not list(debs.glob(f'{pkg}_*.deb')):
                     raise FSDDataError(f'apt-get download {pkg} failed ({r.stderr.strip()[-300:]}); '
                                        f'on Debian/Ubuntu run `apt-get update` first, or put {pkg}_*.deb in {debs}')
@@ -286,12 +284,13 @@ def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, 
 
 # %% ../nbs/06_realsound.ipynb #9e8df7aa
 def logmel_stats(paths, sr=FSD_SR, n_mels=64, n_fft=1024, hop_length=512, progress=True):
-    "Clip features [n, 3*n_mels]: mean, standard deviation and maximum over time of each log-mel band of the whole clip"
-    mel = AT.MelSpectrogram(sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, f_min=20., f_max=sr/2)
+    "Clip features [n, 3*n_mels]: mean, standard deviation and maximum over time of each log-mel band (dB) of the whole clip"
+    st = SpecTransform(SpecConfig(sr=sr, n_fft=n_fft, win_length=n_fft, hop_length=hop_length, n_mels=n_mels, f_max=sr/2, top_db=None), normalize=False)
     paths = [str(p) for p in paths]; out = np.zeros((len(paths), 3*n_mels), dtype=np.float32)
-    for i, p in enumerate(_bar(paths, len(paths), 'log-mel statistics') if progress else paths):
-        x = (mel(load_audio(p, sr=sr)[0]) + 1e-10).log10().mul(10)
-        out[i] = torch.cat([x.mean(1), x.std(1) if x.shape[1] > 1 else torch.zeros(n_mels), x.amax(1)]).numpy()
+    with torch.no_grad():
+        for i, p in enumerate(_bar(paths, len(paths), 'log-mel statistics') if progress else paths):
+            x = st.db(load_audio(p, sr=sr)[None])[0, 0]
+            out[i] = torch.cat([x.mean(1), x.std(1) if x.shape[1] > 1 else torch.zeros(n_mels), x.amax(1)]).numpy()
     return out
 
 def linear_baseline(X, y, C=0.1, max_iter=2000):
