@@ -285,7 +285,8 @@ def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, 
 # %% ../nbs/06_realsound.ipynb #9e8df7aa
 def logmel_stats(paths, sr=FSD_SR, n_mels=64, n_fft=1024, hop_length=512, progress=True):
     "Clip features [n, 3*n_mels]: mean, standard deviation and maximum over time of each log-mel band (dB) of the whole clip"
-    st = SpecTransform(SpecConfig(sr=sr, n_fft=n_fft, win_length=n_fft, hop_length=hop_length, n_mels=n_mels, f_max=sr/2, top_db=None), normalize=False)
+    st = SpecTransform(SpecConfig(sr=sr, n_fft=n_fft, win_length=n_fft, hop_length=hop_length, n_mels=n_mels, f_max=sr/2, top_db=None,
+                                   mel_scale='htk', mel_norm=None), normalize=False)   # torchaudio's default mel bank
     paths = [str(p) for p in paths]; out = np.zeros((len(paths), 3*n_mels), dtype=np.float32)
     with torch.no_grad():
         for i, p in enumerate(_bar(paths, len(paths), 'log-mel statistics') if progress else paths):
