@@ -92,13 +92,15 @@ def audio_cnn(arch='cnn_s',  # a key of `AUDIO_CNN_WIDTHS`: channels of the four
 # %% ../nbs/02_model.ipynb #fb8c51b2
 ARCHS = (*_XRESNET_ARCHS, *AUDIO_CNN_WIDTHS)
 
+def _family(arch, act_cls=None, **kwargs):
+    "The activation (`act_cls`, or the family's default: ReLU for a CNN, Mish for an XResNet) and the `kwargs` that `arch`'s family takes"
+    cnn = arch in AUDIO_CNN_WIDTHS
+    return act_cls or (nn.ReLU if cnn else nn.Mish), {k: v for k, v in kwargs.items() if k in (('p',) if cnn else ('sa', 'blur'))}
+
 def audio_model(arch='xresnet50', n_in=1, n_out=80, act_cls=None, **kwargs):
     "The network `arch` (an audio XResNet or an `audio_cnn`); `act_cls` None takes the family's default (Mish, ReLU)"
-    if arch in AUDIO_CNN_WIDTHS:
-        kw = {k: v for k, v in kwargs.items() if k == 'p'}
-        return audio_cnn(arch, n_in, n_out, act_cls=act_cls or nn.ReLU, **kw)
-    kw = {k: v for k, v in kwargs.items() if k in ('sa', 'blur')}
-    return audio_xresnet(arch, n_in, n_out, act_cls=act_cls or nn.Mish, **kw)
+    act, kw = _family(arch, act_cls, **kwargs)
+    return (audio_cnn if arch in AUDIO_CNN_WIDTHS else audio_xresnet)(arch, n_in, n_out, act_cls=act, **kw)
 
 # %% ../nbs/02_model.ipynb #d902d8ec
 class CPUBFloat16(Callback):
@@ -125,8 +127,7 @@ def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act
     d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
     n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
     if arch not in ARCHS: raise ValueError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
-    spec = dict(p=p) if arch in AUDIO_CNN_WIDTHS else dict(sa=sa, blur=blur)
-    act = act_cls or (nn.ReLU if arch in AUDIO_CNN_WIDTHS else nn.Mish)
+    act, spec = _family(arch, act_cls, p=p, sa=sa, blur=blur)
     model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
     dev = getattr(dls, 'device', None)
     on_cpu = dev is None or torch.device(dev).type == 'cpu'
