@@ -9,7 +9,7 @@ Packages are downloaded once (`apt-get download`, ~3.3 GB, no root needed) and t
 seed, both cached under --cache (default data/realsound, git-ignored). Every system uses the same folds: the curated
 table's `group` column (two partitions of the training recordings), so OOF clips never share a recording with the
 clips a fold trained on, and the test clips come from recordings no training clip uses."""
-import argparse, json, os, sys, time
+import argparse, json, os, re, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from fsd_tagger.data import load_split, FSDPaths, multi_hot
 from fsd_tagger.model import lwlrap
-from fsd_tagger.train import TrainConfig, TrainRun, make_folds
+from fsd_tagger.train import TrainConfig, TrainRun, make_folds, default_train_device
 from fsd_tagger.inference import make_submission, evaluate
 from fsd_tagger.realsound import fetch_packages, make_real_fsd, logmel_stats, linear_baseline
 
@@ -59,14 +59,14 @@ def system_config(name, n_folds, seed):
     cfg = SYSTEMS[base]
     return TrainConfig.preset(cfg, **kw) if isinstance(cfg, str) else TrainConfig.from_dict({**cfg, **kw})
 
-def run_tagger(name, data, out, n_folds, seed, train_folds=None):
+def run_tagger(name, data, out, n_folds, seed, train_folds=None, device='cpu', workers=None):
     "Train system `name` with group folds (all, or `train_folds`), submit on the test clips with the trained folds (no TTA), score both"
     cfg = system_config(name, n_folds, seed)
-    run = TrainRun(data, out/name, cfg, device='cpu', progress=False)
+    run = TrainRun(data, out/name, cfg, device=device, num_workers=workers, progress=False)
     res = run.fit(train_folds)
     oof_row = res[res.fold == 'oof'].iloc[0]
     t0 = time.time()
-    sub = make_submission(data, out/name, out/name/'submission.csv', tta=0, device='cpu', progress=False)
+    sub = make_submission(data, out/name, out/name/'submission.csv', tta=0, device=device, progress=False)
     t_inf = time.time() - t0
     ev = evaluate(sub, FSDPaths(data).test_labels, plot=False)
     return dict(test=ev['lwlrap'], oof=float(oof_row.lwlrap),
@@ -80,21 +80,27 @@ def main():
     ap.add_argument('--folds', type=int, default=2)
     ap.add_argument('--train-folds', default=None, help='train only these folds, e.g. 0 (ablations: OOF of that fold, test by its model alone)')
     ap.add_argument('--threads', type=int, default=os.cpu_count())
+    ap.add_argument('--data', type=Path, default=None, help='score an existing real-sound dataset folder instead of building one')
+    ap.add_argument('--device', default=None, help='cpu, cuda, ... (default: cuda when available)')
+    ap.add_argument('--workers', type=int, default=None, help='data-loading processes per run (default: 0 on the CPU, all cores on a GPU)')
     a = ap.parse_args()
+    device = a.device or default_train_device()
     torch.set_num_threads(a.threads)
-    names = a.systems.split(',')
+    names = re.split(r',(?![^\[{]*[\]}])', a.systems)   # commas inside [...] or {...} belong to a value, e.g. cpu+mixed_sched=[[20,3e-3]]
     for name in names:   # a typo fails before hours of work
         if name != 'logreg': system_config(name, a.folds, a.seed)
-    data = make_real_fsd(a.cache/f'fsd_scale{a.scale:g}_seed{a.seed}', fetch_packages(a.cache), scale=a.scale, seed=a.seed)
+    data = a.data or make_real_fsd(a.cache/f'fsd_scale{a.scale:g}_seed{a.seed}', fetch_packages(a.cache), scale=a.scale, seed=a.seed)
+    if not (data/'realsound_info.json').exists(): sys.exit(f'{data}: not a real-sound dataset (no realsound_info.json)')
     info = json.loads((data/'realsound_info.json').read_text())
     print(f"dataset {data}: {len(info['vocab'])} classes, {info['config']['sizes']}, noisy wrong-label rate "
           f"{info['noisy_wrong_label_rate']:.2f}", flush=True)
-    out, rows = a.cache/'runs'/(f'scale{a.scale:g}_seed{a.seed}' + (f'_folds{a.train_folds}' if a.train_folds else '')), []
+    tag = data.name if a.data else f'scale{a.scale:g}_seed{a.seed}'
+    out, rows = a.cache/'runs'/(tag + (f'_folds{a.train_folds}' if a.train_folds else '')), []
     for name in names:
-        r = run_logreg(data, a.folds, a.seed) if name == 'logreg' else run_tagger(name, data, out, a.folds, a.seed, a.train_folds)
+        r = run_logreg(data, a.folds, a.seed) if name == 'logreg' else run_tagger(name, data, out, a.folds, a.seed, a.train_folds, device, a.workers)
         rows.append(dict(system=name, **r)); print(json.dumps(rows[-1]), flush=True)
     df = pd.DataFrame(rows).rename(columns=dict(test='test lwlrap', oof='OOF lwlrap', train_s='train s', infer_s='inference s'))
-    print(f'\nreal-sound benchmark, scale {a.scale:g}, seed {a.seed}, {a.threads} threads:')
+    print(f'\nreal-sound benchmark, {data.name}, {device}, {a.threads} threads:')
     print(df.to_string(index=False, formatters={'test lwlrap': '{:.4f}'.format, 'OOF lwlrap': '{:.4f}'.format,
                                                 'train s': '{:.0f}'.format, 'inference s': '{:.0f}'.format}))
 

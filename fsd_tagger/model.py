@@ -17,6 +17,8 @@ from fastai.optimizer import ranger
 from fastai.learner import Learner
 from fastai.callback.mixup import MixUp
 from fastai.callback.core import Callback
+from fastai.torch_core import get_model
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
@@ -25,8 +27,8 @@ from .data import atomic_path
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn',
-           'audio_model', 'CPUBFloat16', 'tagger_learner', 'plot_training', 'plot_per_class_lwlrap', 'export_tagger',
-           'TaggerModel', 'load_tagger']
+           'audio_model', 'CPUBFloat16', 'WeightAverage', 'tagger_learner', 'plot_training', 'plot_per_class_lwlrap',
+           'export_tagger', 'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
 def _as_np(x):
@@ -113,6 +115,29 @@ class CPUBFloat16(Callback):
     def _exit(self):
         if getattr(self, 'ac', None) is not None: self.ac.__exit__(None, None, None); self.ac = None
 
+# %% ../nbs/02_model.ipynb #00156384
+class WeightAverage(Callback):
+    "EMA of the model's weights and buffers (`decay` per optimiser step); validation runs on the average, `apply` makes it the model's"
+    order = 65   # after the optimiser step, before EpochCheckpoint (70) saves the raw weights
+    def __init__(self, decay=0.995): store_attr(); self.avg = None
+    def _model(self): return get_model(self.learn.model)
+    def _ensure(self):
+        if self.avg is None: self.avg = AveragedModel(self._model(), multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)
+        return self.avg
+    def before_fit(self): self._ensure()
+    def after_step(self): self.avg.update_parameters(self._model())
+    def before_validate(self):
+        if self.avg is None or not self.avg.n_averaged: self.raw = None; return
+        self.raw = {k: v.clone() for k, v in self._model().state_dict().items()}
+        self._model().load_state_dict(self.avg.module.state_dict())
+    def after_validate(self):
+        if getattr(self, 'raw', None) is not None: self._model().load_state_dict(self.raw); self.raw = None
+    def state_dict(self): return None if self.avg is None else self.avg.state_dict()
+    def load_state_dict(self, sd): self._ensure().load_state_dict(sd)
+    def apply(self):
+        "Copy the averaged weights into the model (when any step was averaged)"
+        if self.avg is not None and self.avg.n_averaged: self._model().load_state_dict(self.avg.module.state_dict())
+
 # %% ../nbs/02_model.ipynb #26b66a66
 def _dls_shapes(dls):
     "Input channels and number of classes of `dls`"
@@ -122,8 +147,8 @@ def _dls_shapes(dls):
     return xb.shape[1], (len(vocab) if vocab is not None else yb.shape[-1])
 
 def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act_cls=None, sa=True, blur=True, p=0.3,
-                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, cpu_bf16=False, **kwargs):
-    "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`)"
+                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, cpu_bf16=False, ema=None, **kwargs):
+    "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`) and weight EMA(`ema`)"
     d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
     n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
     if arch not in ARCHS: raise ValueError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
@@ -131,7 +156,7 @@ def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act
     model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
     dev = getattr(dls, 'device', None)
     on_cpu = dev is None or torch.device(dev).type == 'cpu'
-    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else []) + ([CPUBFloat16()] if cpu_bf16 and on_cpu else [])
+    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else []) + ([CPUBFloat16()] if cpu_bf16 and on_cpu else []) + ([WeightAverage(ema)] if ema else [])
     learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat(), opt_func=opt_func,
                     metrics=ifnone(metrics, [LwlrapMetric()]), cbs=cbs, **kwargs)
     learn.tagger_arch = dict(arch=arch, n_in=int(n_in), n_out=int(n_out), act_cls=act.__name__, **spec)

@@ -103,6 +103,7 @@ class TrainConfig:
     drop_bad: bool = True            # drop the six known-bad curated clips
     opt: str = 'ranger'              # optimiser: 'ranger' (RAdam + Lookahead, the seed's) or 'adam'
     cpu_bf16: bool = False           # on the CPU, train in bfloat16 autocast with channels-last weights
+    ema: float = 0.                  # decay per step of an exponential moving average of the weights (0: off); stages end on the average
     version: int = 1                 # format of this config
 
     def __post_init__(self):
@@ -114,6 +115,7 @@ class TrainConfig:
         if self.fold_method not in FOLD_METHODS: raise ConfigError(f'TrainConfig: fold_method must be one of {FOLD_METHODS}, got {self.fold_method!r}')
         if self.opt not in OPTIMIZERS: raise ConfigError(f'TrainConfig: opt must be one of {list(OPTIMIZERS)}, got {self.opt!r}')
         if not 0 <= self.noisy_prob < 1: raise ConfigError(f'TrainConfig: noisy_prob must be in [0, 1), got {self.noisy_prob}')
+        if not 0 <= self.ema < 1: raise ConfigError(f'TrainConfig: ema must be in [0, 1), got {self.ema}')
 
     @property
     def spec_config(self): return SpecConfig.from_dict(self.spec)
@@ -182,7 +184,9 @@ class EpochCheckpoint(Callback):
     def before_fit(self): self.t0 = time.time()
     def after_epoch(self):
         if rank_distrib(): return
+        wa = getattr(self.learn, 'weight_average', None)
         atomic_torch_save(dict(model=get_model(self.model).state_dict(), opt=self.opt.state_dict(), rng=torch.get_rng_state(),
+                               ema=wa.state_dict() if wa is not None else None,
                                epochs_done=self.offset + self.epoch + 1, seconds=self.seconds + time.time() - self.t0), self.fname)
 
 def load_checkpoint(learn, fname):
@@ -192,6 +196,7 @@ def load_checkpoint(learn, fname):
     if learn.opt is None: learn.create_opt()
     learn.opt.load_state_dict(ck['opt'])
     torch.set_rng_state(ck['rng'])
+    if ck.get('ema') is not None and hasattr(learn, 'weight_average'): learn.weight_average.load_state_dict(ck['ema'])
     return ck['epochs_done'], ck['seconds']
 
 # %% ../nbs/03_kfold_train.ipynb #7217a12f
@@ -332,7 +337,7 @@ def stage_learner(self:TrainRun, k, stage, dls=None):
     alpha = cfg.noisy_mixup if stage == 'stage1_noisy' else cfg.mixup
     d = self.fold_dir(k)/stage
     return tagger_learner(ifnone(dls, self.stage_dls(k, stage)), arch=cfg.arch, mixup=alpha or None, opt_func=OPTIMIZERS[cfg.opt],
-                          cpu_bf16=cfg.cpu_bf16, path=d, model_dir='.')
+                          cpu_bf16=cfg.cpu_bf16, ema=cfg.ema or None, path=d, model_dir='.')
 
 def load_weights(learn, fname):
     "Load model weights saved with `torch.save(model.state_dict())` into `learn`"
@@ -368,6 +373,7 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
                                   cbs=[StageLogger('log.csv', off+start), EpochCheckpoint(d/'last.pth', off+start, secs + time.time() - t0),
                                        *listify(cbs)])
             off += n
+    if cfg.ema: learn.weight_average.apply()   # the stage ends on the averaged weights
     if not rank_distrib():
         atomic_torch_save(get_model(learn.model).state_dict(), d/'final.pth')
         atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn),

@@ -1,8 +1,12 @@
 """Run every notebook in nbs/ as tests on CPU (nbdev's test_nb) and print one summary line `N passed, M failed`.
 
+    python tools/run_tests.py                 # all notebooks, `cuda` cells skipped (what `make test` runs)
+    python tools/run_tests.py 02 03           # the notebooks whose names contain 02 or 03
+    python tools/run_tests.py --cuda 01 02    # on a GPU machine: the `cuda` cells run too
+
 Each notebook that passes is also saved with its outputs to `_exec/` (git-ignored), stamped with a key of the sources,
 so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time."""
-import hashlib, multiprocessing as mp, os, sys, time
+import argparse, hashlib, multiprocessing as mp, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from unittest import mock
@@ -26,11 +30,12 @@ def _saver(key):
         write_nb(nb, tmp); tmp.replace(EXEC/Path(fn).name)
     return _save
 
-def _run(nb, key=None):
+def _run(nb, key=None, cuda=False):
     from nbdev.config import get_config
     from nbdev.test import test_nb
     cfg = get_config(ROOT)
     flags = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
+    if cuda: flags = [f for f in flags if f != 'cuda']
     os.chdir(ROOT/'nbs')
     (EXEC/nb.name).unlink(missing_ok=True)
     # test_nb(save=True) writes the executed notebook with nbdev.test.write_nb: redirect it to _exec/
@@ -38,25 +43,30 @@ def _run(nb, key=None):
         ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout, save=True)
     return nb.name, ok, secs
 
-def run(nbs, workers=None):
-    "Run notebooks `nbs` as tests, two at a time; print one line per notebook and return `[(name, ok, secs)]`"
+def run(nbs, workers=None, cuda=False):
+    "Run notebooks `nbs` as tests, two at a time (`cuda`: their `cuda` cells too); print one line per notebook and return `[(name, ok, secs)]`"
     os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
     key, res = source_key(), []
     # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
     with ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'),
                              max_tasks_per_child=1) as ex:
-        for name, ok, secs in ex.map(_run, nbs, [key]*len(nbs)):
+        for name, ok, secs in ex.map(_run, nbs, [key]*len(nbs), [cuda]*len(nbs)):
             print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
             res.append((name, ok, secs))
     return res
 
-def main(pattern=None):
-    nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not pattern or pattern in p.name)
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('patterns', nargs='*', help='run only the notebooks whose names contain one of these')
+    ap.add_argument('--cuda', action='store_true', help='run the cells flagged `cuda` too (needs a GPU)')
+    ap.add_argument('--workers', type=int, default=None, help='notebooks at a time (default 2)')
+    a = ap.parse_args(argv)
+    nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not a.patterns or any(s in p.name for s in a.patterns))
     start = time.time()
-    results = [ok for _, ok, _ in run(nbs)]
+    results = [ok for _, ok, _ in run(nbs, a.workers, a.cuda)]
     n_ok = sum(results)
     print(f"notebooks run: {len(results)} in {time.time()-start:.0f} s")
     print(f"{n_ok} passed, {len(results)-n_ok} failed")
     sys.exit(0 if results and n_ok == len(results) else 1)
 
-if __name__ == '__main__': main(sys.argv[1] if len(sys.argv) > 1 else None)
+if __name__ == '__main__': main()
