@@ -15,9 +15,10 @@ import numpy as np, pandas as pd, torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from fsd_tagger.data import load_split, FSDPaths, multi_hot
+from fsd_tagger.core import multi_hot, default_device
+from fsd_tagger.data import load_split, FSDPaths
 from fsd_tagger.model import lwlrap
-from fsd_tagger.train import TrainConfig, TrainRun, make_folds, default_train_device
+from fsd_tagger.train import TrainConfig, TrainRun, make_folds
 from fsd_tagger.inference import make_submission, evaluate
 from fsd_tagger.realsound import fetch_packages, make_real_fsd, logmel_stats, linear_baseline
 
@@ -84,7 +85,7 @@ def main():
     ap.add_argument('--device', default=None, help='cpu, cuda, ... (default: cuda when available)')
     ap.add_argument('--workers', type=int, default=None, help='data-loading processes per run (default: 0 on the CPU, all cores on a GPU)')
     a = ap.parse_args()
-    device = a.device or default_train_device()
+    device = str(default_device(a.device))
     torch.set_num_threads(a.threads)
     names = re.split(r',(?![^\[{]*[\]}])', a.systems)   # commas inside [...] or {...} belong to a value, e.g. cpu+mixed_sched=[[20,3e-3]]
     for name in names:   # a typo fails before hours of work

@@ -19,13 +19,14 @@ from fastcore.meta import delegates
 from fastcore.imports import in_notebook
 from fasttransform import Transform, DisplayedTransform
 from plum import dispatch
-from fastai.torch_core import TensorBase, TensorImageBase, default_device
+from fastai.torch_core import TensorBase, TensorImageBase
 from fastai.data.core import DataLoaders
 from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
 from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSplitter
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
-from .data import FSDDataError, FSDPaths, load_split, FSD_SR
+from .core import FSDDataError, listing, check_choice, default_device, atomic_write_audio
+from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
 __all__ = ['AUDIO_EXTS', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
@@ -168,7 +169,7 @@ class SpecConfig:
     std: list = None
 
     def __post_init__(self):
-        if self.pad_mode not in _PAD_MODES: raise ValueError(f'SpecConfig.pad_mode must be one of {_PAD_MODES}, got {self.pad_mode!r}')
+        check_choice(self.pad_mode, _PAD_MODES, 'SpecConfig.pad_mode')
         if self.win_length > self.n_fft: raise ValueError(f'SpecConfig.win_length ({self.win_length}) must be <= n_fft ({self.n_fft})')
         if not 0 <= self.f_min < self.f_max <= self.sr/2: raise ValueError(f'SpecConfig needs 0 <= f_min < f_max <= sr/2, got {self.f_min}, {self.f_max}, sr={self.sr}')
         if self.duration <= 0: raise ValueError(f'SpecConfig.duration must be > 0, got {self.duration}')
@@ -218,7 +219,7 @@ def pad_crop(wav, n_samples, pad_mode='zeros', rand=False):
         reps = wav.repeat(*[1]*(wav.ndim - 1), -(-n_samples//n) + 1)
         s = random.randint(0, n - 1) if rand else 0
         return reps[..., s:s + n_samples]
-    if pad_mode not in _PAD_MODES: raise ValueError(f'pad_mode must be one of {_PAD_MODES}, got {pad_mode!r}')
+    check_choice(pad_mode, _PAD_MODES, 'pad_mode')
     s = 0 if pad_mode == 'zeros_after' else _offset(n_samples - n, rand)
     return F.pad(wav, (s, n_samples - n - s))
 
@@ -231,7 +232,7 @@ def audio_frames(paths, n_workers=8):
         except FSDDataError as e: return e
     with ThreadPoolExecutor(n_workers) as ex: res = list(ex.map(_one, paths))
     bad = [str(r) for r in res if isinstance(r, Exception)]
-    if bad: raise FSDDataError(f'{len(bad)} bad audio file(s):\n' + '\n'.join(f'  {b}' for b in bad[:10]) + (f'\n  ... and {len(bad)-10} more' if len(bad) > 10 else ''))
+    if bad: raise FSDDataError(f'{len(bad)} bad audio file(s):\n' + listing(bad, 10))
     return dict(zip(paths, res))
 
 # %% ../nbs/01_spectrogram.ipynb #3590d012
@@ -298,11 +299,7 @@ def preprocess_file(src, dest, sr=FSD_SR, top_db=60.):
     x = AudioTensor(load_audio(src, sr=sr), sr=sr)
     if top_db is not None: x = RemoveSilence(top_db)(x)
     if x.shape[-1] == 0: raise FSDDataError(f'{src}: nothing left after trimming silence at {top_db} dB')
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f'.{dest.name}.tmp')
-    try: sf.write(tmp, x[0].numpy(), sr, subtype='PCM_16', format='WAV'); tmp.replace(dest)
-    except BaseException: tmp.unlink(missing_ok=True); raise
-    return dest
+    return atomic_write_audio(dest, x[0].numpy(), sr, subtype='PCM_16')
 
 def preprocess_audio(src, dest, sr=FSD_SR, top_db=60., n_workers=0, extensions=AUDIO_EXTS):
     "Preprocess every audio file under `src` into `dest` (same relative paths, .wav); skips files already done"
@@ -448,7 +445,7 @@ class AddNoise(BatchAug):
     order = 41
     def __init__(self, p=0.5, snr_db=(10., 40.), color='white'):
         super().__init__(p)
-        if color not in ('white', 'pink'): raise ValueError(f"AddNoise color must be 'white' or 'pink', got {color!r}")
+        check_choice(color, ('white', 'pink'), 'AddNoise color')
         store_attr('snr_db,color')
     def _noisy(self, xs):
         noise = torch.randn_like(xs) if self.color == 'white' else pink_noise(xs.shape, xs.device)
@@ -564,7 +561,7 @@ class AudioDataLoaders(DataLoaders):
         augs = default_augs(cfg) if augment is True else listify(augment or None)
         block = DataBlock(blocks=(AudioBlock(cfg, frames), MultiCategoryBlock(vocab=vocab)), get_x=ColReader(fn_col), get_y=ColReader(label_col),
                           splitter=splitter, batch_tfms=augs + listify(batch_tfms))
-        device = torch.device(ifnone(device, default_device()))
+        device = default_device(device)
         if num_workers is None: num_workers = default_workers(device)
         dls = block.dataloaders(df, bs=bs, device=device, num_workers=num_workers, path=path, **kwargs)
         res = cls(*dls.loaders, path=path, device=dls.device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse, inspect, json, sys, time, traceback
 from pathlib import Path
 from fastcore.script import anno_parser
+from .core import *
 from .data import *
 from .inference import submit_cmd, evaluate_cmd, predict_cmd
 from .train import train_cmd, merge_cmd
@@ -79,7 +80,7 @@ def cli_parser(commands=None):
     return p
 
 # %% ../nbs/05_cli.ipynb #6b036492
-USER_ERRORS = (FSDDataError, KaggleCredentialsError, FileNotFoundError, NotADirectoryError, ValueError)
+USER_ERRORS = (FSDError, FileNotFoundError, NotADirectoryError, ValueError)
 
 def _call(f, args):
     "Call `f` with the parsed `args`, passing its variadic parameter (if any) positionally"

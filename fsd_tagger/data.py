@@ -14,14 +14,14 @@ import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify
 from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
+from .core import *
 
 # %% auto #0
-__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDDataError', 'atomic_path',
-           'FSDPaths', 'read_vocab', 'KaggleCredentialsError', 'check_kaggle_credentials', 'extract_fsd',
-           'download_fsd', 'toy_signature', 'toy_clip', 'make_toy_fsd', 'check_labels', 'read_labels', 'load_split',
-           'levels', 'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
-           'labels_per_clip', 'cooccurrence', 'multi_hot', 'plot_class_counts', 'plot_labels_per_clip',
-           'plot_cooccurrence', 'plot_hists', 'eda_table', 'profile_report', 'eda_report']
+__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDPaths', 'read_vocab',
+           'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'toy_signature', 'toy_clip', 'make_toy_fsd',
+           'check_labels', 'read_labels', 'load_split', 'levels', 'file_info', 'audio_info', 'cached_audio_info',
+           'check_format', 'class_counts', 'n_combinations', 'labels_per_clip', 'cooccurrence', 'plot_class_counts',
+           'plot_labels_per_clip', 'plot_cooccurrence', 'plot_hists', 'eda_table', 'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -36,30 +36,6 @@ Traffic_noise_and_roadway_noise Trickle_and_dribble Walk_and_footsteps Water_tap
 Writing Yell Zipper_(clothing)""".split()
 BAD_CURATED = {'f76181c4.wav', '77b925c2.wav', '6a1f682a.wav', 'c7db12aa.wav', '7752cc8a.wav', '1d44b0bd.wav'}
 FSD_SR = 44100
-
-# %% ../nbs/00_eda.ipynb #d1640d0c
-class FSDDataError(ValueError):
-    "Bad or missing FSDKaggle2019 data: the message names the file and the problem"
-
-def _listing(rows, n=5):
-    "First `n` of `rows` as indented lines, plus how many more"
-    rows = list(rows)
-    txt = '\n'.join(f'  {r}' for r in rows[:n])
-    return txt + (f'\n  ... and {len(rows)-n} more' if len(rows) > n else '')
-
-# %% ../nbs/00_eda.ipynb #f308d467
-@contextmanager
-def atomic_path(path):
-    "Yield a temporary path next to `path`; when the block succeeds, rename it to `path` (file or folder), else remove it"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f'.tmp-{path.name}-{os.getpid()}-{time.monotonic_ns()}'
-    try:
-        yield tmp
-        if path.is_dir() and tmp.is_dir(): shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_eda.ipynb #b526af67
 class FSDPaths:
@@ -76,7 +52,7 @@ class FSDPaths:
         "Raise `FSDDataError` naming every missing part of the layout in `parts`"
         if not self.root.is_dir(): raise FSDDataError(f'{self.root}: no such data folder. Create one with `fsd-tagger toy {self.root}` or `fsd-tagger download {self.root}`.')
         missing = [str(getattr(self, p)) for p in parts if not getattr(self, p).exists()]
-        if missing: raise FSDDataError(f'{self.root} is not an FSDKaggle2019 folder; missing:\n{_listing(missing, 10)}')
+        if missing: raise FSDDataError(f'{self.root} is not an FSDKaggle2019 folder; missing:\n{listing(missing, 10)}')
         return self
 
     def vocab(self):
@@ -94,9 +70,6 @@ def read_vocab(csv):
 # %% ../nbs/00_eda.ipynb #27dfc952
 KAGGLE_COMPETITION = 'freesound-audio-tagging-2019'
 FSD_ARCHIVES = {'train_curated.zip': 'train_curated', 'train_noisy.zip': 'train_noisy', 'test.zip': 'test'}
-
-class KaggleCredentialsError(RuntimeError):
-    "No Kaggle API token was found"
 
 def check_kaggle_credentials(config_dir=None):
     "Path of the Kaggle token (or 'env'), else raise `KaggleCredentialsError` saying how to get one"
@@ -120,7 +93,7 @@ def _extract_zip(zf, dest, flatten=True):
         for m in pb:
             target = tmp/(Path(m.filename).name if flatten else m.filename)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(m) as src, open(target, 'wb') as out: shutil.copyfileobj(src, out)
+            with z.open(m) as src: atomic_copy_stream(src, target)
     return Path(dest)
 
 def extract_fsd(dest):
@@ -138,7 +111,7 @@ def extract_fsd(dest):
         if marker.exists() and out.is_dir(): done.append(folder); continue
         if not zf.exists(): continue
         _extract_zip(zf, out)
-        marker.write_text(hashlib.sha1(f'{zf.stat().st_size}'.encode()).hexdigest())
+        atomic_write_text(marker, hashlib.sha1(f'{zf.stat().st_size}'.encode()).hexdigest())
         zf.unlink(); done.append(folder)
     return done
 
@@ -280,7 +253,7 @@ def _toy_split(dest, folder, r, labels, durs, snr, sr, seed, fnames):
     for fn, ls, d in pb:
         snr_db, color = float(r.uniform(*snr)), str(r.choice(_NOISE_COLORS))
         y, p = toy_clip(ls, d, r, sr, snr_db, seed, color, parts=True)
-        sf.write(dest/folder/fn, (y*32767).astype('int16'), sr, subtype='PCM_16')
+        atomic_write_audio(dest/folder/fn, (y*32767).astype('int16'), sr, subtype='PCM_16')
         spans = p['spans']
         overlap = any(max(a[1], b[1]) < min(a[2], b[2]) for i, a in enumerate(spans) for b in spans[i+1:])
         facts.append(dict(snr_db=snr_db, color=color, event_frac=[(e - s)/d for _, s, e in spans], overlap=overlap))
@@ -335,13 +308,13 @@ def make_toy_fsd(dest, n_classes=10, n_curated=240, n_noisy=160, n_test=80, nois
                         i = r.integers(len(l)); l[i] = int(r.choice([c for c in range(n_classes) if c not in l])); wrong += 1
             truth[folder] = (fns, labels, shown)
         _csv = lambda fns, ls: pd.DataFrame(dict(fname=fns, labels=[','.join(vocab[c] for c in sorted(l)) for l in ls]))
-        _csv(*truth['train_curated'][::2]).to_csv(tmp/'train_curated.csv', index=False)
-        _csv(truth['train_noisy'][0], truth['train_noisy'][2]).to_csv(tmp/'train_noisy.csv', index=False)
-        _csv(*truth['test'][:2]).to_csv(tmp/'test_labels.csv', index=False)
-        pd.DataFrame({'fname': truth['test'][0], **{c: 0.0 for c in vocab}}).to_csv(tmp/'sample_submission.csv', index=False)
+        atomic_to_csv(_csv(*truth['train_curated'][::2]), tmp/'train_curated.csv')
+        atomic_to_csv(_csv(truth['train_noisy'][0], truth['train_noisy'][2]), tmp/'train_noisy.csv')
+        atomic_to_csv(_csv(*truth['test'][:2]), tmp/'test_labels.csv')
+        atomic_to_csv(pd.DataFrame({'fname': truth['test'][0], **{c: 0.0 for c in vocab}}), tmp/'sample_submission.csv')
         info = dict(config=cfg, vocab=vocab, noisy_wrong_label_rate=wrong/max(n_noisy, 1), clips=clips,
                     signatures={vocab[k]: toy_signature(k, seed) for k in range(n_classes)})
-        (tmp/'toy_info.json').write_text(json.dumps(info, indent=1))
+        atomic_write_text(tmp/'toy_info.json', json.dumps(info, indent=1))
         dest.parent.mkdir(parents=True, exist_ok=True)
         try: tmp.rename(dest)
         except OSError:  # another process made the same dataset meanwhile
@@ -375,7 +348,7 @@ def check_labels(df, source, vocab=None, audio_dir=None, labels_required=True):
     "Raise one `FSDDataError` listing every bad row of label table `df` read from `source`; else add audio paths"
     probs = [p for p in _check_rows(df, vocab, audio_dir) if labels_required or p[0] != 'no labels']
     if probs:
-        raise FSDDataError(f'{source}: {sum(len(r) for _, r in probs)} bad row(s)\n' + '\n'.join(f'- {w} ({len(r)}):\n{_listing(r)}' for w, r in probs))
+        raise FSDDataError(f'{source}: {sum(len(r) for _, r in probs)} bad row(s)\n' + '\n'.join(f'- {w} ({len(r)}):\n{listing(r)}' for w, r in probs))
     return df if audio_dir is None else df.assign(path=[str(Path(audio_dir)/f) for f in df.fname])
 
 def read_labels(csv, audio_dir=None, vocab=None, drop_bad=False):
@@ -449,7 +422,7 @@ def cached_audio_info(folder, **kwargs):
     keep = old[np.array([stamps.get(f) == s for f, s in zip(old.fname, old.stamp.astype(str))], dtype=bool)]
     new = audio_info([p for p in files if p.name not in set(keep.fname)], **kwargs).assign(stamp=lambda d: d.fname.map(stamps))
     df = pd.concat([d for d in (keep, new) if len(d)] or [new]).sort_values('fname').reset_index(drop=True)
-    with atomic_path(cache) as tmp: df.to_csv(tmp, index=False)
+    atomic_to_csv(df, cache)
     return df[_INFO_COLS]
 
 # %% ../nbs/00_eda.ipynb #c4bb4a7f
@@ -460,7 +433,7 @@ def check_format(info, sr=FSD_SR, channels=1, source='audio'):
     fmt = [f'{f}: {int(r)} Hz, {int(c)} channel(s) (expected {sr} Hz, {channels})' for f, r, c in zip(ok.fname, ok.sr, ok.channels)
            if int(r) != sr or int(c) != channels]
     if err or fmt:
-        raise FSDDataError(f'{source}: {len(err)+len(fmt)} bad file(s)\n{_listing(err+fmt)}\n'
+        raise FSDDataError(f'{source}: {len(err)+len(fmt)} bad file(s)\n{listing(err+fmt)}\n'
                            'Re-download the unreadable files; resample other formats first (or let the loaders resample).')
     return info
 
@@ -486,20 +459,11 @@ def cooccurrence(df, vocab):
         m[np.ix_(i, i)] += 1
     return pd.DataFrame(m, index=vocab, columns=vocab)
 
-# %% ../nbs/00_eda.ipynb #7844bf21
-def multi_hot(labels, vocab):
-    "Multi-hot matrix [n_clips, n_classes] (float32) of a sequence of label lists"
-    idx = {c: i for i, c in enumerate(vocab)}
-    y = np.zeros((len(labels), len(vocab)), dtype=np.float32)
-    for r, ls in enumerate(labels):
-        for l in ls: y[r, idx[l]] = 1
-    return y
-
 # %% ../nbs/00_eda.ipynb #dddac189
 def _finish(fig, save):
     "Tidy `fig` and write it to `save` when given"
     fig.tight_layout()
-    if save: Path(save).parent.mkdir(parents=True, exist_ok=True); fig.savefig(save, dpi=110)
+    if save: atomic_savefig(fig, save, dpi=110)
     return fig
 
 def plot_class_counts(counts, save=None):
@@ -554,10 +518,10 @@ def profile_report(table, dest, title='FSDKaggle2019 training clips'):
     import logging; from ydata_profiling import ProfileReport
     logging.getLogger('ydata_profiling').setLevel(logging.ERROR)
     cols = ['split', 'n_labels', 'duration', 'sr', 'channels', 'subtype', 'peak_db', 'rms_db', 'noise_floor_db', 'error']
-    with warnings.catch_warnings(), atomic_path(dest) as tmp:  # ydata-profiling's own pandas warnings are not the user's concern
+    with warnings.catch_warnings():  # ydata-profiling's own pandas warnings are not the user's concern
         warnings.simplefilter('ignore')
-        ProfileReport(table[cols].copy(), title=title, minimal=True, progress_bar=False).to_file(tmp.with_suffix('.html'))
-        tmp.with_suffix('.html').rename(tmp)
+        html = ProfileReport(table[cols].copy(), title=title, minimal=True, progress_bar=False).to_html()
+    atomic_write_text(dest, html)
     return Path(dest)
 
 # %% ../nbs/00_eda.ipynb #8626fc7f
@@ -568,9 +532,9 @@ def eda_report(root, out, profile=True):
     tables = {s: t[t.split == s].assign(labels=lambda d: d.labels.str.split(',')) for s in ('curated', 'noisy')}
     infos = {s: t[(t.split == s) & (t.error == '')] for s in tables}
     counts = class_counts(tables, vocab)
-    counts.assign(**{f'{s}_mean_duration': infos[s].assign(l=infos[s].labels.str.split(',')).explode('l').groupby('l').duration.mean()
-                     .reindex(vocab) for s in tables}).to_csv(out/'label_stats.csv')
-    t.to_csv(out/'clips.csv', index=False)
+    atomic_to_csv(counts.assign(**{f'{s}_mean_duration': infos[s].assign(l=infos[s].labels.str.split(',')).explode('l').groupby('l').duration.mean()
+                     .reindex(vocab) for s in tables}), out/'label_stats.csv', index=True)
+    atomic_to_csv(t, out/'clips.csv')
     plot_class_counts(counts, out/'class_counts.png'); plot_labels_per_clip(tables, out/'labels_per_clip.png')
     plot_cooccurrence(cooccurrence(tables['curated'], vocab), out/'cooccurrence_curated.png')
     plot_hists(infos, 'duration', 'duration (s)', 'Clip durations', save=out/'durations.png')
@@ -581,5 +545,5 @@ def eda_report(root, out, profile=True):
                    **{f'{s}_combinations': n_combinations(d) for s, d in tables.items()},
                    **{f'{s}_hours': round(infos[s].duration.sum()/3600, 3) for s in tables},
                    unreadable=int((t.error != '').sum()), out=str(out))
-    (out/'summary.json').write_text(json.dumps(summary, indent=1))
+    atomic_write_text(out/'summary.json', json.dumps(summary, indent=1))
     return summary

@@ -15,23 +15,24 @@ import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
-from .data import FSDPaths, FSDDataError, load_split, read_labels, multi_hot, atomic_path
+from .core import *
+from .data import FSDPaths, load_split, read_labels
 from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'AudioReadError', 'read_clip',
-           'finished_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission',
-           'check_audio_files', 'make_submission', 'read_test_labels', 'evaluate', 'oof_grid', 'ensemble_grid',
-           'submit_cmd', 'evaluate_cmd', 'predict_cmd']
+__all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'finished_folds',
+           'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'check_audio_files',
+           'make_submission', 'read_test_labels', 'evaluate', 'oof_grid', 'ensemble_grid', 'submit_cmd', 'evaluate_cmd',
+           'predict_cmd']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 POOLS = ('mean', 'max')
 
 def pool_windows(scores, counts, how='mean'):
     "Pool window scores [sum(counts), c] into clip scores [len(counts), c]: `how` is 'mean' or 'max' over each clip's windows"
-    if how not in POOLS: raise ValueError(f"pool must be one of {POOLS}, got {how!r}")
+    check_choice(how, POOLS, 'pool')
     counts = [int(c) for c in counts]
     if sum(counts) != len(scores) or min(counts, default=1) < 1:
         raise ValueError(f'pool_windows: {len(scores)} window scores do not split into clips of {counts} windows')
@@ -43,7 +44,7 @@ ENSEMBLES = ('arith', 'geo')
 
 def ensemble_probs(probs, how='arith', eps=1e-7):
     "Combine probabilities [n_models, ...] over the first axis: arithmetic ('arith') or geometric ('geo') mean"
-    if how not in ENSEMBLES: raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {how!r}")
+    check_choice(how, ENSEMBLES, 'ensemble')
     p = probs if isinstance(probs, torch.Tensor) else torch.stack(list(probs))
     return p.mean(0) if how == 'arith' else p.clamp_min(eps).log().mean(0).exp()
 
@@ -53,9 +54,6 @@ def tta_blend(plain, augs, beta=0.25):
     return torch.lerp(augs.mean(0), plain, beta) if len(augs) else plain
 
 # %% ../nbs/04_tta_submit.ipynb #00d37b5e
-class AudioReadError(FSDDataError):
-    "An audio file that cannot be read: the message names the file and the problem"
-
 def read_clip(path, sr):
     "The whole clip at `path` as mono float32 [1, n] at rate `sr`, from any soundfile format, rate and channel count"
     try: wav = load_audio(path, sr=sr)
@@ -80,14 +78,13 @@ class Tagger:
     def __init__(self, models, pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0):
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
-        if pool not in POOLS: raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-        if ensemble not in ENSEMBLES: raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
+        check_choice(pool, POOLS, 'pool'); check_choice(ensemble, ENSEMBLES, 'ensemble')
         if not 0 < step <= 1: raise ValueError(f'step is a fraction of the crop length in (0, 1], got {step}')
         m0 = self.models[0]
         for m in self.models[1:]:
             if list(m.vocab) != list(m0.vocab): raise ValueError('Tagger: the models have different class lists')
             if (m.cfg.sr, m.cfg.n_samples) != (m0.cfg.sr, m0.cfg.n_samples): raise ValueError('Tagger: the models read audio differently (sample rate or crop length)')
-        self.device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
+        self.device = default_device(device)
         store_attr('pool,ensemble,step,tta,beta,bs,seed')
         self.vocab, self.cfg = list(m0.vocab), m0.cfg
         for m in self.models: m.to(self.device).eval()
@@ -102,7 +99,7 @@ class Tagger:
         folds = done if folds is None else listify(folds)
         missing = [k for k in folds if k not in done]
         if missing: raise FSDDataError(f'{run}: fold(s) {missing} not finished; finished: {done}')
-        dev = ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu')
+        dev = default_device(device)
         t = cls([load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds], device=dev, **kwargs)
         t.run, t.folds = Path(run), folds
         return t
@@ -221,7 +218,7 @@ def check_submission(df, sample, source='submission'):
 def write_submission(df, sample, out):
     "Validate `df` against `sample` and write it to `out` atomically"
     check_submission(df, sample)
-    with atomic_path(out) as tmp: df.to_csv(tmp, index=False, float_format='%.6g')
+    atomic_to_csv(df, out, float_format='%.6g')
     return Path(out)
 
 # %% ../nbs/04_tta_submit.ipynb #c43b12bd
@@ -234,8 +231,7 @@ def check_audio_files(paths):
         except Exception as e: bad.append(f'{p}: not a readable audio file ({str(e).strip()})'); continue
         if i.frames <= 0: bad.append(f'{p}: empty audio file (0 frames)')
     if bad:
-        more = f'\n  ... and {len(bad)-10} more' if len(bad) > 10 else ''
-        raise AudioReadError(f'{len(bad)} test file(s) missing or unreadable:\n' + '\n'.join(f'  {b}' for b in bad[:10]) + more)
+        raise AudioReadError(f'{len(bad)} test file(s) missing or unreadable:\n' + listing(bad, 10))
     return paths
 
 def make_submission(data, run, out='submission.csv', tta=4, tagger=None, progress=True, **kwargs):
@@ -287,9 +283,9 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
     if plot: res['ax'] = plot_per_class_lwlrap(truth, scores, vocab)
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out/'per_class_lwlrap.csv', index=False)
-        (out/'lwlrap.json').write_text(json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage), indent=1))
-        if plot: res['ax'].figure.savefig(out/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
+        atomic_to_csv(table, out/'per_class_lwlrap.csv')
+        atomic_write_text(out/'lwlrap.json', json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage), indent=1))
+        if plot: atomic_savefig(res['ax'].figure, out/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
     return res
 
 # %% ../nbs/04_tta_submit.ipynb #04de2c87

@@ -23,7 +23,7 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .data import atomic_path
+from .core import atomic_path, atomic_torch_save, atomic_write_text, default_device
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn',
@@ -212,9 +212,9 @@ def export_tagger(learn, path):
                 spec=cfg.to_dict() if cfg is not None else None)
     with atomic_path(path) as tmp:
         tmp.mkdir()
-        torch.save({k: v.detach().float().cpu() if v.is_floating_point() else v.cpu()
-                    for k, v in learn.model.state_dict().items()}, tmp/'weights.pth')
-        (tmp/'tagger.json').write_text(json.dumps(meta, indent=2))
+        atomic_torch_save({k: v.detach().float().cpu() if v.is_floating_point() else v.cpu()
+                           for k, v in learn.model.state_dict().items()}, tmp/'weights.pth')
+        atomic_write_text(tmp/'tagger.json', json.dumps(meta, indent=2))
     return path
 
 # %% ../nbs/02_model.ipynb #65d5f129
@@ -260,5 +260,5 @@ def load_tagger(path, device=None):
     if meta.get('spec') is not None:
         from fsd_tagger.audio import SpecConfig
         cfg = SpecConfig.from_dict(meta['spec'])
-    device = torch.device(ifnone(device, 'cuda' if torch.cuda.is_available() else 'cpu'))
+    device = default_device(device)
     return TaggerModel(model, meta.get('vocab'), cfg, meta['arch']).to(device).eval()

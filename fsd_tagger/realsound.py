@@ -11,7 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf, torch
 from fastprogress.fastprogress import progress_bar
-from .data import FSDDataError, FSD_SR, atomic_path
+from .core import FSDDataError, atomic_path, atomic_to_csv, atomic_write_text, atomic_write_audio
+from .data import FSD_SR
 from .audio import resample, load_audio, SpecConfig, SpecTransform
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -262,24 +263,24 @@ def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, 
                 if split == 'train_noisy': bg = audio[pools['_background', 'background'][r.integers(len(pools['_background', 'background']))]]
                 clip = mix_clip(r, [audio[s] for s in srcs], durs[i], sr, bg, (0., 15.) if bg is not None else (35., 50.))
                 fname = next(names)
-                sf.write(str(tmp/split/fname), clip, sr, subtype='PCM_16')
+                atomic_write_audio(tmp/split/fname, clip, sr, subtype='PCM_16')
                 shown = _corrupt(r, labels, vocab) if split == 'train_noisy' and r.random() < noisy_error else labels
                 wrong += shown != labels
                 rows.append(dict(fname=fname, labels=','.join(shown), group=f'part{part}', truth=','.join(labels)))
                 events += [dict(split=split, fname=fname, label=l, source=s) for l, s in zip(labels, srcs)]
             tables[split] = pd.DataFrame(rows)
-        tables['train_curated'][['fname', 'labels', 'group']].to_csv(tmp/'train_curated.csv', index=False)
-        tables['train_noisy'][['fname', 'labels', 'group']].to_csv(tmp/'train_noisy.csv', index=False)
-        tables['train_noisy'][['fname', 'truth']].rename(columns={'truth': 'labels'}).to_csv(tmp/'train_noisy_truth.csv', index=False)
-        tables['test'][['fname', 'labels']].to_csv(tmp/'test_labels.csv', index=False)
-        pd.DataFrame({'fname': tables['test'].fname, **{c: 0.0 for c in vocab}}).to_csv(tmp/'sample_submission.csv', index=False)
-        pd.DataFrame(events).to_csv(tmp/'events.csv', index=False)
-        st.to_csv(tmp/'sources.csv', index=False)
+        atomic_to_csv(tables['train_curated'][['fname', 'labels', 'group']], tmp/'train_curated.csv')
+        atomic_to_csv(tables['train_noisy'][['fname', 'labels', 'group']], tmp/'train_noisy.csv')
+        atomic_to_csv(tables['train_noisy'][['fname', 'truth']].rename(columns={'truth': 'labels'}), tmp/'train_noisy_truth.csv')
+        atomic_to_csv(tables['test'][['fname', 'labels']], tmp/'test_labels.csv')
+        atomic_to_csv(pd.DataFrame({'fname': tables['test'].fname, **{c: 0.0 for c in vocab}}), tmp/'sample_submission.csv')
+        atomic_to_csv(pd.DataFrame(events), tmp/'events.csv')
+        atomic_to_csv(st, tmp/'sources.csv')
         counts = st[st.split != 'background'].groupby(['label', 'split']).size().unstack(fill_value=0)
         info = dict(config=cfg, vocab=vocab, noisy_wrong_label_rate=wrong/max(cfg['sizes']['train_noisy'], 1),
                     recordings={l: dict(train=int(c.get('train', 0)), test=int(c.get('test', 0))) for l, c in counts.iterrows()},
                     packages=sorted(st.package.unique()))
-        (tmp/'realsound_info.json').write_text(json.dumps(info, indent=1))
+        atomic_write_text(tmp/'realsound_info.json', json.dumps(info, indent=1))
     return dest
 
 # %% ../nbs/06_realsound.ipynb #9e8df7aa

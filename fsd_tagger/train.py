@@ -20,6 +20,7 @@ from fastai.optimizer import ranger, Adam
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib
 from sklearn.model_selection import KFold, StratifiedGroupKFold
+from .core import *
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, AudioDataLoaders, spec_stats
@@ -27,24 +28,23 @@ from .inference import Tagger
 from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'atomic_write_text', 'atomic_to_csv',
-           'atomic_torch_save', 'ConfigError', 'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'load_checkpoint',
-           'StageLogger', 'truncate_log', 'default_train_device', 'TrainRun', 'mixed_weights', 'WeightedIdxs',
-           'load_weights', 'oof_tagger', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
+__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
+           'EpochCheckpoint', 'load_checkpoint', 'StageLogger', 'truncate_log', 'TrainRun', 'mixed_weights',
+           'WeightedIdxs', 'load_weights', 'oof_tagger', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FOLD_METHODS = ('stratified', 'kfold', 'group')
 
 def _group_splits(df, vocab, n_folds, seed):
     "Folds that keep each `group` of `df` whole, stratified on each clip's first label"
-    if 'group' not in df: raise ValueError("make_folds: method 'group' needs a `group` column in the label table (clips of one source share a group)")
-    if (n := df.group.nunique()) < n_folds: raise ValueError(f'make_folds: {n} groups cannot make {n_folds} folds; use n_folds <= {n}')
+    if 'group' not in df: raise FSDDataError("make_folds: method 'group' needs a `group` column in the label table (clips of one source share a group)")
+    if (n := df.group.nunique()) < n_folds: raise ConfigError(f'make_folds: {n} groups cannot make {n_folds} folds; use n_folds <= {n}')
     first = [vocab.index(ls[0]) if ls else -1 for ls in df.labels]
     return StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(df)), first, df.group.values)
 
 def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
     "DataFrame `fname, fold, labels` assigning each clip of `df` to one of `n_folds` validation folds"
-    if method not in FOLD_METHODS: raise ValueError(f'make_folds: unknown method {method!r}, choose one of {FOLD_METHODS}')
+    check_choice(method, FOLD_METHODS, 'make_folds: method', ConfigError)
     if not 2 <= n_folds <= len(df): raise ValueError(f'make_folds: need 2 <= n_folds <= {len(df)} clips, got {n_folds}')
     vocab = list(vocab)
     if method == 'group': splits = _group_splits(df, vocab, n_folds, seed)
@@ -56,26 +56,7 @@ def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
     for k, (_, vi) in enumerate(splits): fold[vi] = k
     return pd.DataFrame(dict(fname=df.fname.values, fold=fold, labels=[','.join(ls) for ls in df.labels]))
 
-# %% ../nbs/03_kfold_train.ipynb #53330543
-def atomic_write_text(path, text):
-    "Write `text` to `path` atomically"
-    with atomic_path(path) as t: Path(t).write_text(text)
-    return Path(path)
-
-def atomic_to_csv(df, path, **kwargs):
-    "`df.to_csv(path)` atomically"
-    with atomic_path(path) as t: df.to_csv(t, **{'index': False, **kwargs})
-    return Path(path)
-
-def atomic_torch_save(obj, path):
-    "`torch.save(obj, path)` atomically"
-    with atomic_path(path) as t: torch.save(obj, t)
-    return Path(path)
-
 # %% ../nbs/03_kfold_train.ipynb #8ac17d9c
-class ConfigError(ValueError):
-    "A training config that is unknown, malformed, or does not match an existing run folder"
-
 _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
 TRAIN_MODES = ('two_stage', 'mixed')
 OPTIMIZERS = dict(ranger=ranger, adam=Adam)
@@ -111,9 +92,8 @@ class TrainConfig:
                           else SpecConfig.from_dict(self.spec)).to_dict()
         except (ValueError, TypeError) as e: raise ConfigError(f'TrainConfig.spec: {e}') from e
         for p in _PHASES: setattr(self, p, [[int(e), float(lr)] for e, lr in getattr(self, p)])
-        if self.mode not in TRAIN_MODES: raise ConfigError(f'TrainConfig: mode must be one of {TRAIN_MODES}, got {self.mode!r}')
-        if self.fold_method not in FOLD_METHODS: raise ConfigError(f'TrainConfig: fold_method must be one of {FOLD_METHODS}, got {self.fold_method!r}')
-        if self.opt not in OPTIMIZERS: raise ConfigError(f'TrainConfig: opt must be one of {list(OPTIMIZERS)}, got {self.opt!r}')
+        for what, choices in (('mode', TRAIN_MODES), ('fold_method', FOLD_METHODS), ('opt', OPTIMIZERS)):
+            check_choice(getattr(self, what), choices, f'TrainConfig: {what}', ConfigError)
         if not 0 <= self.noisy_prob < 1: raise ConfigError(f'TrainConfig: noisy_prob must be in [0, 1), got {self.noisy_prob}')
         if not 0 <= self.ema < 1: raise ConfigError(f'TrainConfig: ema must be in [0, 1), got {self.ema}')
 
@@ -212,7 +192,7 @@ class StageLogger(CSVLogger):
         super().before_fit()
         if not new:  # CSVLogger wrote a second header: take it out again
             self.file.close(); lines = f.read_text().splitlines(keepends=True)
-            f.write_text(''.join(lines[:-1])); self.file = f.open('a')
+            atomic_write_text(f, ''.join(lines[:-1])); self.file = f.open('a')
     def _write_line(self, log):
         super()._write_line([log[0] + self.offset, *log[1:]] if log else log)
     def after_fit(self):
@@ -226,17 +206,12 @@ def truncate_log(fname, epochs_done):
     atomic_to_csv(df[df.epoch < epochs_done], fname)
 
 # %% ../nbs/03_kfold_train.ipynb #b37529ed
-def default_train_device():
-    "`cuda:LOCAL_RANK` under a distributed launcher, else `cuda` when available, else `cpu`"
-    if not torch.cuda.is_available(): return 'cpu'
-    return f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if num_distrib() > 1 else 'cuda'
-
 class TrainRun:
     "A k-fold training run of `cfg` (a `TrainConfig` or a preset name) on the dataset at `data`, kept in the folder `path`"
     def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True):
         self.data, self.path = Path(data), Path(path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
-        self.device = torch.device(ifnone(device, default_train_device()))
+        self.device = default_device(device)
         store_attr('num_workers,progress')
         self.vocab = FSDPaths(self.data).check().vocab()
         self.curated = load_split(self.data, 'curated', drop_bad=self.cfg.drop_bad)
@@ -474,7 +449,7 @@ def merge_run(path, plot=True):
     atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
     if plot:
         fig = plot_per_class_lwlrap(truth, scores, vocab).figure
-        with atomic_path(path/'per_class_lwlrap.png') as t: fig.savefig(t, format='png', dpi=100, bbox_inches='tight')
+        atomic_savefig(fig, path/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
         plt.close(fig)
     atomic_to_csv(res, path/'results.csv')
     return res
