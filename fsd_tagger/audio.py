@@ -25,7 +25,7 @@ from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
 from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSplitter
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
-from .core import FSDDataError, listing, check_choice, default_device, atomic_write_audio
+from .core import FSDDataError, ConfigError, listing, check_choice, default_device, atomic_write_audio
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -170,9 +170,9 @@ class SpecConfig:
 
     def __post_init__(self):
         check_choice(self.pad_mode, _PAD_MODES, 'SpecConfig.pad_mode')
-        if self.win_length > self.n_fft: raise ValueError(f'SpecConfig.win_length ({self.win_length}) must be <= n_fft ({self.n_fft})')
-        if not 0 <= self.f_min < self.f_max <= self.sr/2: raise ValueError(f'SpecConfig needs 0 <= f_min < f_max <= sr/2, got {self.f_min}, {self.f_max}, sr={self.sr}')
-        if self.duration <= 0: raise ValueError(f'SpecConfig.duration must be > 0, got {self.duration}')
+        if self.win_length > self.n_fft: raise ConfigError(f'SpecConfig.win_length ({self.win_length}) must be <= n_fft ({self.n_fft})')
+        if not 0 <= self.f_min < self.f_max <= self.sr/2: raise ConfigError(f'SpecConfig needs 0 <= f_min < f_max <= sr/2, got {self.f_min}, {self.f_max}, sr={self.sr}')
+        if self.duration <= 0: raise ConfigError(f'SpecConfig.duration must be > 0, got {self.duration}')
 
     @property
     def n_samples(self): return int(round(self.duration*self.sr))
@@ -188,13 +188,13 @@ class SpecConfig:
     def from_dict(cls, d):
         "A config from `to_dict`'s output; unknown keys are an error"
         unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown: raise ValueError(f'SpecConfig: unknown settings {sorted(unknown)}')
+        if unknown: raise ConfigError(f'SpecConfig: unknown settings {sorted(unknown)}')
         return cls(**d)
 
     @classmethod
     def preset(cls, name='default', **kwargs):
         "Preset `name` ('seed', 'winner', 'default', 'fast', 'cpu') with `kwargs` overriding its settings"
-        if name not in _SPEC_PRESETS: raise ValueError(f'unknown SpecConfig preset {name!r}; choose from {list(_SPEC_PRESETS)}')
+        if name not in _SPEC_PRESETS: raise ConfigError(f'unknown SpecConfig preset {name!r}; choose from {list(_SPEC_PRESETS)}')
         return cls(**{**_SPEC_PRESETS[name], **kwargs})
 
 _256_frames = 255*690/FSD_SR

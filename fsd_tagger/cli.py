@@ -80,7 +80,7 @@ def cli_parser(commands=None):
     return p
 
 # %% ../nbs/05_cli.ipynb #6b036492
-USER_ERRORS = (FSDError, FileNotFoundError, NotADirectoryError, ValueError)
+USER_ERRORS = (FSDError, FileNotFoundError, NotADirectoryError)
 
 def _call(f, args):
     "Call `f` with the parsed `args`, passing its variadic parameter (if any) positionally"

@@ -279,10 +279,10 @@ def make_toy_fsd(dest, n_classes=10, n_curated=240, n_noisy=160, n_test=80, nois
                  snr_curated=(15., 40.), snr_noisy=(0., 30.)):
     "Write a small synthetic dataset in the exact FSDKaggle2019 layout to `dest`; deterministic for `seed`"
     dest = Path(dest).expanduser()
-    if not 1 <= n_classes <= len(FSD_CLASSES): raise ValueError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes}')
+    if not 1 <= n_classes <= len(FSD_CLASSES): raise ConfigError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes}')
     snr_curated, snr_noisy = [float(v) for v in snr_curated], [float(v) for v in snr_noisy]
     for nm, v in (('snr_curated', snr_curated), ('snr_noisy', snr_noisy)):
-        if len(v) != 2 or v[0] > v[1]: raise ValueError(f'{nm} must be a (low, high) range in dB, got {v}')
+        if len(v) != 2 or v[0] > v[1]: raise ConfigError(f'{nm} must be a (low, high) range in dB, got {v}')
     cfg = dict(n_classes=n_classes, n_curated=n_curated, n_noisy=n_noisy, n_test=n_test, noisy_error=noisy_error, seed=seed, sr=sr,
                snr_curated=snr_curated, snr_noisy=snr_noisy, version=_TOY_VERSION)
     if not force and _is_toy(dest, cfg): return dest
@@ -371,7 +371,7 @@ def load_split(root, split='curated', drop_bad=True):
         if p.test_labels.exists(): return read_labels(p.test_labels, p.test, vocab)
         df = pd.read_csv(p.sample_submission, usecols=['fname'], dtype=str)
         return check_labels(df.assign(labels=[[] for _ in range(len(df))]), p.sample_submission, audio_dir=p.test, labels_required=False)
-    if split not in ('curated', 'noisy'): raise ValueError(f"split must be 'curated', 'noisy' or 'test', got {split!r}")
+    if split not in ('curated', 'noisy'): raise ConfigError(f"split must be 'curated', 'noisy' or 'test', got {split!r}")
     folder, csv = (p.train_curated, p.curated_csv) if split == 'curated' else (p.train_noisy, p.noisy_csv)
     return read_labels(csv, folder, vocab, drop_bad=drop_bad and split == 'curated')
 

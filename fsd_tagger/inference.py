@@ -22,10 +22,10 @@ from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, Spec
 from .model import load_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'finished_folds',
-           'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'check_audio_files',
-           'make_submission', 'read_test_labels', 'evaluate', 'oof_grid', 'ensemble_grid', 'submit_cmd', 'evaluate_cmd',
-           'predict_cmd']
+__all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',
+           'finished_folds', 'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission',
+           'write_submission', 'check_audio_files', 'make_submission', 'read_test_labels', 'evaluate', 'oof_grid',
+           'ensemble_grid', 'submit_cmd', 'evaluate_cmd', 'predict_cmd']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 POOLS = ('mean', 'max')
@@ -65,12 +65,25 @@ def read_clip(path, sr):
     return wav
 
 # %% ../nbs/04_tta_submit.ipynb #7209267b
+def fold_finished(run, k):
+    "Fold `k` of run folder `run` is finished when its tagger and its OOF predictions exist"
+    return (Path(run)/f'fold_{k}'/'tagger').is_dir() and (Path(run)/f'fold_{k}'/'oof.csv').is_file()
+
 def finished_folds(run):
-    "Folds of the run folder `run` that are finished (`fold_<k>/tagger/` and `fold_<k>/oof.csv` both exist)"
+    "Folds of the run folder `run` that are finished (`fold_finished`)"
     run = Path(run)
     if not run.is_dir(): raise FileNotFoundError(f'{run}: no such run folder (train one with `fsd-tagger train DATA --out {run}`)')
     ks = sorted(int(d.name.split('_')[1]) for d in run.glob('fold_*') if d.name.split('_')[1].isdigit())
-    return [k for k in ks if (run/f'fold_{k}'/'tagger').is_dir() and (run/f'fold_{k}'/'oof.csv').is_file()]
+    return [k for k in ks if fold_finished(run, k)]
+
+def parse_folds(folds, n_folds=None):
+    "Fold numbers from `folds` ('0,2', a list of ints; None or '': all `n_folds`, or None when `n_folds` is unknown), checked against `n_folds`"
+    if folds in (None, ''): return None if n_folds is None else list(range(n_folds))
+    try: ks = [int(f) for f in (folds.split(',') if isinstance(folds, str) else listify(folds))]
+    except ValueError: raise ConfigError(f'folds: expected comma-separated fold numbers like 0,2, got {folds!r}') from None
+    bad = [f for f in ks if f < 0 or (n_folds is not None and f >= n_folds)]
+    if bad: raise ConfigError(f'folds: {bad} out of range' + (f'; this run has folds 0..{n_folds-1}' if n_folds is not None else ''))
+    return sorted(set(ks))
 
 # %% ../nbs/04_tta_submit.ipynb #e0c34072
 class Tagger:
@@ -79,7 +92,7 @@ class Tagger:
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
         check_choice(pool, POOLS, 'pool'); check_choice(ensemble, ENSEMBLES, 'ensemble')
-        if not 0 < step <= 1: raise ValueError(f'step is a fraction of the crop length in (0, 1], got {step}')
+        if not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step}')
         m0 = self.models[0]
         for m in self.models[1:]:
             if list(m.vocab) != list(m0.vocab): raise ValueError('Tagger: the models have different class lists')
@@ -155,7 +168,7 @@ def clip_probs(self:Tagger, wavs):
 @patch
 def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False):
     "DataFrame of ensembled class probabilities (index: path) for audio files `paths`; `.attrs['failed']`: {path: error}"
-    if errors not in ('skip', 'raise'): raise ValueError(f"errors must be 'skip' or 'raise', got {errors!r}")
+    if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
     paths = [str(p) for p in listify(paths)]
     done, probs, failed = [], [], {}
     it = range(0, len(paths), chunk)
@@ -318,8 +331,6 @@ def ensemble_grid(run, data, labels=None, device=None, **kwargs):
 FORMATS = ('table', 'json', 'csv')
 _RunOpt = Annotated[Path, dict(opt=True, required=True)]
 
-def _folds(folds): return None if folds in (None, '') else [int(f) for f in str(folds).split(',')]
-
 def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and sample_submission.csv)
                run:_RunOpt, # run folder written by `fsd-tagger train`
                out:Path='submission.csv', # submission file to write (atomically)
@@ -332,7 +343,7 @@ def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and 
                device:str=None): # torch device (default: cuda when available)
     "Tag the test clips with a run's fold ensemble and write a checked submission.csv"
     t = time.time()
-    tagger = Tagger.from_run(run, folds=_folds(folds), pool=pool, ensemble=ensemble, tta=tta, beta=beta, step=step, device=device)
+    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, beta=beta, step=step, device=device)
     out = make_submission(data, run, out, tagger=tagger)
     print(f'{out}: {len(pd.read_csv(out))} clips x {len(tagger.vocab)} classes ({time.time()-t:.0f} s; {tagger})')
     return out
@@ -360,10 +371,10 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
                 tta:int=0, # augmented passes blended with the plain pass (4 for a little more accuracy, 5x the time)
                 device:str=None): # torch device (default: cuda when available)
     "Tag audio files with a trained run; exit status 1 when a file could not be read"
-    if not files: raise ValueError('predict: give at least one audio file or folder')
+    if not files: raise ConfigError('predict: give at least one audio file or folder')
     paths = expand_audio_paths(files)
     if not paths: raise FileNotFoundError(f'predict: no audio files in {list(files)}')
-    tagger = Tagger.from_run(run, folds=_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
+    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
     with contextlib.redirect_stdout(sys.stderr):  # the progress bar must not mix with the json/csv on stdout
         df = tagger.predict(paths, top_k=top_k, threshold=threshold, progress=len(paths) > 16)
     rows = [dict(path=p, rank=i + 1, label=l, probability=s) for p, ls, ss in zip(df.path, df.tags, df.scores) for i, (l, s) in enumerate(zip(ls, ss))]

@@ -23,7 +23,7 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .core import atomic_path, atomic_torch_save, atomic_write_text, default_device
+from .core import FSDDataError, ConfigError, atomic_path, atomic_torch_save, atomic_write_text, default_device
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn',
@@ -64,7 +64,7 @@ _XRESNET_ARCHS = ('xresnet18', 'xresnet34', 'xresnet50', 'xresnet101')
 
 def audio_xresnet(arch='xresnet50', n_in=1, n_out=80, act_cls=nn.Mish, sa=True, blur=True, **kwargs):
     "fastai XResNet `arch` for `n_in`-channel spectrograms and `n_out` classes; MaxBlurPool in the stem when `blur`"
-    if arch not in _XRESNET_ARCHS: raise ValueError(f'audio_xresnet: unknown arch {arch!r}, choose one of {_XRESNET_ARCHS}')
+    if arch not in _XRESNET_ARCHS: raise ConfigError(f'audio_xresnet: unknown arch {arch!r}, choose one of {_XRESNET_ARCHS}')
     model = getattr(_xrn, arch)(pretrained=False, c_in=n_in, n_out=n_out, act_cls=act_cls, sa=sa, **kwargs)
     if blur:
         for i, m in enumerate(model):
@@ -84,7 +84,7 @@ def audio_cnn(arch='cnn_s',  # a key of `AUDIO_CNN_WIDTHS`: channels of the four
               p=0.3,         # dropout before the classifier
               act_cls=nn.ReLU):
     "A VGG-style CNN: per width two 3x3 conv-BN-act layers, 2x2 average pooling between blocks, `MeanMaxPool`, dropout, linear"
-    if arch not in AUDIO_CNN_WIDTHS: raise ValueError(f'audio_cnn: unknown arch {arch!r}, choose one of {list(AUDIO_CNN_WIDTHS)}')
+    if arch not in AUDIO_CNN_WIDTHS: raise ConfigError(f'audio_cnn: unknown arch {arch!r}, choose one of {list(AUDIO_CNN_WIDTHS)}')
     layers, c = [], n_in
     for i, w in enumerate(AUDIO_CNN_WIDTHS[arch]):
         if i: layers.append(nn.AvgPool2d(2))
@@ -151,7 +151,7 @@ def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act
     "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`) and weight EMA(`ema`)"
     d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
     n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
-    if arch not in ARCHS: raise ValueError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
+    if arch not in ARCHS: raise ConfigError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
     act, spec = _family(arch, act_cls, p=p, sa=sa, blur=blur)
     model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
     dev = getattr(dls, 'device', None)
@@ -249,11 +249,11 @@ def load_tagger(path, device=None):
     for f in (jf, wf):
         if not f.is_file(): raise FileNotFoundError(f'load_tagger: {f} is missing (not a folder written by export_tagger)')
     try: meta = json.loads(jf.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f'load_tagger: {jf} is not valid JSON ({e})') from None
-    if meta.get('format') != 'fsd_tagger' or 'arch' not in meta: raise ValueError(f'load_tagger: {jf} is not an fsd_tagger config')
+    except json.JSONDecodeError as e: raise FSDDataError(f'load_tagger: {jf} is not valid JSON ({e})') from None
+    if meta.get('format') != 'fsd_tagger' or 'arch' not in meta: raise FSDDataError(f'load_tagger: {jf} is not an fsd_tagger config')
     arch = dict(meta['arch'])
     act = getattr(nn, arch.pop('act_cls', 'Mish'), None)
-    if act is None: raise ValueError(f'load_tagger: {jf} names an activation that torch.nn does not have')
+    if act is None: raise FSDDataError(f'load_tagger: {jf} names an activation that torch.nn does not have')
     model = audio_model(act_cls=act, **arch)
     model.load_state_dict(torch.load(wf, map_location='cpu', weights_only=True))
     cfg = None

@@ -24,13 +24,13 @@ from .core import *
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, AudioDataLoaders, spec_stats
-from .inference import Tagger
+from .inference import Tagger, parse_folds, fold_finished
 from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
 
 # %% auto #0
 __all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
            'EpochCheckpoint', 'load_checkpoint', 'StageLogger', 'truncate_log', 'TrainRun', 'mixed_weights',
-           'WeightedIdxs', 'load_weights', 'oof_tagger', 'parse_folds', 'merge_run', 'train_cmd', 'merge_cmd']
+           'WeightedIdxs', 'load_weights', 'oof_tagger', 'merge_run', 'train_cmd', 'merge_cmd']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FOLD_METHODS = ('stratified', 'kfold', 'group')
@@ -45,7 +45,7 @@ def _group_splits(df, vocab, n_folds, seed):
 def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
     "DataFrame `fname, fold, labels` assigning each clip of `df` to one of `n_folds` validation folds"
     check_choice(method, FOLD_METHODS, 'make_folds: method', ConfigError)
-    if not 2 <= n_folds <= len(df): raise ValueError(f'make_folds: need 2 <= n_folds <= {len(df)} clips, got {n_folds}')
+    if not 2 <= n_folds <= len(df): raise ConfigError(f'make_folds: need 2 <= n_folds <= {len(df)} clips, got {n_folds}')
     vocab = list(vocab)
     if method == 'group': splits = _group_splits(df, vocab, n_folds, seed)
     else:
@@ -255,7 +255,7 @@ class TrainRun:
     def fold_dir(self, k): return self.path/f'fold_{k}'
     def fold_done(self, k):
         "A fold is finished when its tagger and its OOF predictions exist"
-        return (self.fold_dir(k)/'tagger').is_dir() and (self.fold_dir(k)/'oof.csv').exists()
+        return fold_finished(self.path, k)
     def stage_done(self, k, stage): return (self.fold_dir(k)/stage/'DONE').exists()
 
 # %% ../nbs/03_kfold_train.ipynb #66d6bd76
@@ -387,15 +387,6 @@ def fit_fold(self:TrainRun, k, cbs=None):
     return dict(fold=k, status='trained', seconds=round(time.time()-t0, 1), lwlrap=score)
 
 # %% ../nbs/03_kfold_train.ipynb #30f578cf
-def parse_folds(folds, n_folds):
-    "Fold numbers from `folds` (None: all; '0,2'; or a list of ints), checked against `n_folds`"
-    if folds is None: return list(range(n_folds))
-    try: ks = [int(f) for f in (folds.split(',') if isinstance(folds, str) else listify(folds))]
-    except ValueError: raise ValueError(f'folds: expected comma-separated fold numbers like 0,2, got {folds!r}') from None
-    bad = [f for f in ks if not 0 <= f < n_folds]
-    if bad: raise ValueError(f'folds: {bad} out of range; this run has folds 0..{n_folds-1}')
-    return sorted(set(ks))
-
 @patch
 def fit(self:TrainRun, folds=None, cbs=None, merge=True):
     "Train the `folds` (default all) of the run, skipping finished work; merge the OOF results. The results table"
@@ -463,7 +454,7 @@ def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
               config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
               num_workers:int=None): # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
     "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
-    if config and out is None: raise ValueError('train: with --config, say where the run goes with --out')
+    if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
     cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
     run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers)
     parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
