@@ -19,7 +19,7 @@ from .core import *
 from .data import FSDPaths, load_split, read_labels
 from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
-from .model import load_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
+from .model import load_tagger, lwlrap, per_class_lwlrap, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',
@@ -289,10 +289,8 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
     scores = sub.loc[truth_df.fname, vocab].to_numpy(dtype=float)
     if np.isnan(scores).any(): raise FSDDataError(f'{src}: NaN scores for labelled clips')
     truth = multi_hot(truth_df.labels, vocab)
-    pc, w = per_class_lwlrap(truth, scores)
-    table = pd.DataFrame(dict(cls=vocab, lwlrap=pc, weight=w, n_labels=truth.sum(0).astype(int)))
-    table = table.sort_values('lwlrap', ascending=False, kind='stable').reset_index(drop=True)
-    res = dict(lwlrap=float((pc*w).sum()), n_clips=len(truth), per_class=table)
+    table = per_class_table(truth, scores, vocab)
+    res = dict(lwlrap=float((table.lwlrap*table.weight).sum()), n_clips=len(truth), per_class=table)
     if plot: res['ax'] = plot_per_class_lwlrap(truth, scores, vocab)
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -355,8 +353,8 @@ def evaluate_cmd(submission:Path, # submission CSV (fname + one probability colu
     "Overall and per-class lwlrap of a submission against test labels"
     r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None)
     t = r['per_class']
-    print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.cls.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
-          f'worst {t.cls.iloc[-1]} ({t.lwlrap.iloc[-1]:.3f})' + (f'; per-class table and plot in {out}' if out else ''))
+    print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.label.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
+          f'worst {t.label.iloc[-1]} ({t.lwlrap.iloc[-1]:.3f})' + (f'; per-class table and plot in {out}' if out else ''))
     if out is not None: plt.close('all')
     return r
 

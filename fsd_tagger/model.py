@@ -8,7 +8,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/model.html.md"""
 from __future__ import annotations
 import json
 from pathlib import Path
-import numpy as np, torch, matplotlib.pyplot as plt
+import numpy as np, pandas as pd, torch, matplotlib.pyplot as plt
 from torch import nn
 from fastcore.basics import store_attr, ifnone
 from fastai.metrics import AccumMetric
@@ -26,9 +26,9 @@ from kornia.filters import MaxBlurPool2D
 from .core import FSDDataError, ConfigError, atomic_path, atomic_torch_save, atomic_write_text, default_device
 
 # %% auto #0
-__all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'LwlrapMetric', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn',
-           'audio_model', 'CPUBFloat16', 'WeightAverage', 'tagger_learner', 'plot_training', 'plot_per_class_lwlrap',
-           'export_tagger', 'TaggerModel', 'load_tagger']
+__all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'audio_xresnet',
+           'MeanMaxPool', 'audio_cnn', 'audio_model', 'CPUBFloat16', 'WeightAverage', 'tagger_learner', 'plot_training',
+           'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
 def _as_np(x):
@@ -53,6 +53,13 @@ def lwlrap(truth, scores):
     "Label-weighted label-ranking average precision (the FSDKaggle2019 metric) of `scores` for multi-hot `truth`"
     per_class, weights = per_class_lwlrap(truth, scores)
     return float((per_class * weights).sum())
+
+# %% ../nbs/02_model.ipynb #a706e645
+def per_class_table(truth, scores, vocab):
+    "Per-class lwlrap of `scores` for multi-hot `truth` as a table `label, lwlrap, weight, n_labels`, best class first"
+    pc, w = per_class_lwlrap(truth, scores)
+    t = pd.DataFrame(dict(label=[str(v) for v in vocab], lwlrap=pc, weight=w, n_labels=(_as_np(truth) > 0).sum(0).astype(int)))
+    return t.sort_values('lwlrap', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/02_model.ipynb #5c118203
 class LwlrapMetric(AccumMetric):

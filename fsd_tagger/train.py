@@ -25,7 +25,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, AudioDataLoaders, spec_stats
 from .inference import Tagger, parse_folds, fold_finished
-from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_lwlrap, plot_per_class_lwlrap
+from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
 __all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
@@ -434,8 +434,7 @@ def merge_run(path, plot=True):
     rows.append(dict(fold='oof', n_clips=len(oof), lwlrap=lwlrap(truth, scores), train_seconds=sum(r['train_seconds'] for r in rows if r['status'] == 'done'),
                      status=f'{len(oofs)} of {cfg.n_folds} folds'))
     res = pd.DataFrame(rows)
-    pc, w = per_class_lwlrap(truth, scores)
-    per_class = pd.DataFrame(dict(label=vocab, lwlrap=pc, weight=w))
+    per_class = per_class_table(truth, scores, vocab)
     atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
     atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
     if plot:
