@@ -25,7 +25,7 @@ from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
 from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSplitter
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
-from .core import FSDDataError, ConfigError, listing, check_choice, default_device, atomic_write_audio
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -225,14 +225,14 @@ def pad_crop(wav, n_samples, pad_mode='zeros', rand=False):
 
 # %% ../nbs/01_spectrogram.ipynb #23621142
 def audio_frames(paths, n_workers=8):
-    "`{path: (frames, samplerate)}` from the headers of `paths`; one `FSDDataError` listing every bad file"
+    "`{path: (frames, samplerate)}` from the headers of `paths`; one `AudioReadError` listing every missing, unreadable or empty file"
     paths = [str(p) for p in paths]
     def _one(p):
         try: return audio_header(p)[:2]
         except FSDDataError as e: return e
     with ThreadPoolExecutor(n_workers) as ex: res = list(ex.map(_one, paths))
     bad = [str(r) for r in res if isinstance(r, Exception)]
-    if bad: raise FSDDataError(f'{len(bad)} bad audio file(s):\n' + listing(bad, 10))
+    if bad: raise AudioReadError(f'{len(bad)} bad audio file(s):\n' + listing(bad, 10))
     return dict(zip(paths, res))
 
 # %% ../nbs/01_spectrogram.ipynb #3590d012

@@ -17,15 +17,15 @@ from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
 from .data import FSDPaths, load_split, read_labels
-from .audio import (load_audio, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
+from .audio import (load_audio, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, lwlrap, per_class_lwlrap, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',
            'finished_folds', 'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission',
-           'write_submission', 'check_audio_files', 'make_submission', 'read_test_labels', 'evaluate', 'oof_grid',
-           'ensemble_grid', 'submit_cmd', 'evaluate_cmd', 'predict_cmd']
+           'write_submission', 'make_submission', 'read_test_labels', 'evaluate', 'oof_grid', 'ensemble_grid',
+           'submit_cmd', 'evaluate_cmd', 'predict_cmd']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 POOLS = ('mean', 'max')
@@ -235,23 +235,12 @@ def write_submission(df, sample, out):
     return Path(out)
 
 # %% ../nbs/04_tta_submit.ipynb #c43b12bd
-def check_audio_files(paths):
-    "Raise one `AudioReadError` listing every file in `paths` that is missing or has no readable audio header"
-    bad = []
-    for p in paths:
-        if not Path(p).is_file(): bad.append(f'{p}: no such file'); continue
-        try: i = sf.info(str(p))
-        except Exception as e: bad.append(f'{p}: not a readable audio file ({str(e).strip()})'); continue
-        if i.frames <= 0: bad.append(f'{p}: empty audio file (0 frames)')
-    if bad:
-        raise AudioReadError(f'{len(bad)} test file(s) missing or unreadable:\n' + listing(bad, 10))
-    return paths
-
 def make_submission(data, run, out='submission.csv', tta=4, tagger=None, progress=True, **kwargs):
     "Tag the test clips of dataset `data` with the fold ensemble of `run` (or `tagger`) and write a checked `out` atomically"
     p = FSDPaths(data).check(('test', 'sample_submission'))
     sample = pd.read_csv(p.sample_submission, dtype={'fname': str})
-    paths = check_audio_files([p.test/f for f in sample.fname])
+    paths = [p.test/f for f in sample.fname]
+    audio_frames(paths)   # every test file there and readable before any work
     tagger = tagger or Tagger.from_run(run, tta=tta, **kwargs)
     vocab = list(sample.columns[1:])
     if sorted(tagger.vocab) != sorted(vocab):
