@@ -24,8 +24,8 @@ from .model import load_tagger, lwlrap, per_class_lwlrap, per_class_table, plot_
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',
            'finished_folds', 'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission',
-           'write_submission', 'make_submission', 'read_test_labels', 'evaluate', 'oof_grid', 'ensemble_grid',
-           'submit_cmd', 'evaluate_cmd', 'predict_cmd']
+           'write_submission', 'make_submission', 'read_test_labels', 'evaluate', 'submit_cmd', 'evaluate_cmd',
+           'predict_cmd']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 POOLS = ('mean', 'max')
@@ -287,32 +287,6 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
         atomic_write_text(out/'lwlrap.json', json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage), indent=1))
         if plot: atomic_savefig(res['ax'].figure, out/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
     return res
-
-# %% ../nbs/04_tta_submit.ipynb #04de2c87
-def oof_grid(run, data, tta=4, beta=0.25, device=None, chunk=16, **kwargs):
-    "OOF lwlrap of `run` on the curated clips of `data` for each window pooling, without and with `tta` augmented passes"
-    folds = pd.read_csv(Path(run)/'folds.csv', dtype={'fname': str})
-    cur = load_split(data, 'curated').merge(folds[['fname', 'fold']], on='fname')
-    probs, fnames = {(pl, n): [] for pl in POOLS for n in (0, tta)}, []
-    for k in finished_folds(run):
-        t, d = Tagger.from_run(run, folds=[k], tta=tta, beta=beta, device=device, **kwargs), cur[cur.fold == k]
-        for s in range(0, len(d), chunk):
-            wp, counts = t.window_probs([read_clip(p, t.cfg.sr) for p in d.path.iloc[s:s + chunk]])
-            for pl, n in probs: probs[pl, n].append(pool_passes(wp, counts, pl, beta, n)[0])
-        fnames += list(d.fname)
-    if not fnames: raise FSDDataError(f'{run}: no finished fold with held-out clips')
-    labels = cur.set_index('fname').loc[fnames, 'labels']
-    truth = multi_hot(labels, t.vocab)
-    return pd.DataFrame([dict(pool=pl, tta=n, oof_lwlrap=lwlrap(truth, torch.cat(v).numpy())) for (pl, n), v in probs.items()])
-
-def ensemble_grid(run, data, labels=None, device=None, **kwargs):
-    "Test lwlrap of the fold ensemble of `run` by each mean, on the test clips of `data` with `labels` (default: its test_labels.csv)"
-    p = FSDPaths(data)
-    lab = read_test_labels(ifnone(labels, p.test_labels))
-    t = Tagger.from_run(run, device=device, **kwargs)
-    pm, done, _ = t.predict_proba([p.test/f for f in lab.fname], errors='raise', progress=False, per_model=True)
-    truth = multi_hot(lab.labels, t.vocab)
-    return pd.DataFrame([dict(ensemble=how, test_lwlrap=lwlrap(truth, ensemble_probs(pm, how).numpy())) for how in ENSEMBLES])
 
 # %% ../nbs/04_tta_submit.ipynb #4b10d38f
 FORMATS = ('table', 'json', 'csv')
