@@ -9,7 +9,7 @@ from __future__ import annotations
 import os, shutil, time
 from contextlib import contextmanager
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, soundfile as sf, torch
 from fastai.torch_core import num_distrib
 
 # %% auto #0
@@ -76,7 +76,6 @@ def atomic_savefig(fig, path, **kwargs):
 
 def atomic_write_audio(path, data, sr, **kwargs):
     "`soundfile.write(path, data, sr)` atomically (a WAV unless `format` says otherwise)"
-    import soundfile as sf
     with atomic_path(path) as t: sf.write(str(t), data, sr, **{'format': 'WAV', **kwargs})
     return Path(path)
 

@@ -6,8 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
 # %% ../nbs/00_eda.ipynb #d309cc61
 from __future__ import annotations
-import os, json, re, zipfile, shutil, tempfile, hashlib, time, warnings
-from contextlib import contextmanager
+import os, json, re, zipfile, shutil, tempfile, hashlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf
 import matplotlib.pyplot as plt

@@ -10,16 +10,15 @@ import contextlib, json, os, sys, time
 from pathlib import Path
 from typing import Annotated
 import numpy as np, pandas as pd, torch
-import soundfile as sf
 import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
-from .data import FSDPaths, load_split, read_labels
+from .data import FSDPaths, read_labels
 from .audio import (load_audio, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
-from .model import load_tagger, lwlrap, per_class_lwlrap, per_class_table, plot_per_class_lwlrap
+from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
 __all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',

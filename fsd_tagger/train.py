@@ -6,8 +6,8 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
-import json, os, time, dataclasses
-from contextlib import contextmanager, nullcontext
+import json, time, dataclasses
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch
