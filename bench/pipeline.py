@@ -2,7 +2,7 @@
 
 (a) fsd_tagger.audio: workers read only a crop of each file; mel spectrogram, dB, normalisation and SpecAugment run
     once per batch on the batch's device (`AudioDataLoaders`).
-(b) the seed's per-item approach (fastaudio's item pipeline): each worker decodes the whole file, trims silence
+(b) the reference write-up's per-item approach (fastaudio's item pipeline): each worker decodes the whole file, trims silence
     (fastaudio's RemoveSilence: librosa.effects.split, 20 dB, 20 ms), takes a random crop, then computes the mel
     spectrogram, dB, masks and normalisation per item on the CPU (torchaudio, one thread per worker).
 
@@ -56,7 +56,7 @@ def run_ours(df, vocab, cfg_dict, bs, workers, seconds, device, q):
     q.put((*_drain(batches, seconds), setup, *_peak_rss_mib()))
 
 def seed_item_tfm(cfg):
-    "The seed's item pipeline as one fastai item transform: path -> whole-file decode, trim, random crop, spectrogram, masks"
+    "The reference write-up's item pipeline as one fastai item transform: path -> whole-file decode, trim, random crop, spectrogram, masks"
     import random, numpy as np, soundfile as sf, torch, librosa, torchaudio.transforms as AT
     from fasttransform import Transform
     from fsd_tagger.audio import AudioSpectrogram, pad_crop
@@ -79,7 +79,7 @@ def seed_item_tfm(cfg):
     return SeedItem()
 
 def run_seed(df, vocab, cfg_dict, bs, workers, seconds, q):
-    "(b): the seed's per-item approach, in the same fastai DataBlock/DataLoader with the same batch size and workers"
+    "(b): the reference write-up's per-item approach, in the same fastai DataBlock/DataLoader with the same batch size and workers"
     import torch, librosa, numpy as np
     from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
     from fastai.data.transforms import ColReader, IndexSplitter
@@ -114,7 +114,8 @@ def main():
     ap.add_argument('--workers', type=int, default=2); ap.add_argument('--device', default='cpu')
     a = ap.parse_args()
     import pandas as pd, soundfile as sf, torch
-    from fsd_tagger.data import make_toy_fsd, load_split, FSDPaths
+    from fsd_tagger.data import load_split, FSDPaths
+    from fsd_tagger.toy import make_toy_fsd
     from fsd_tagger.audio import SpecConfig
     root = make_toy_fsd(a.root, n_curated=a.n_files//2, n_noisy=a.n_files - a.n_files//2, n_test=1)
     df = pd.concat([load_split(root, 'curated'), load_split(root, 'noisy')], ignore_index=True)

@@ -1,4 +1,4 @@
-"""Audio I/O that reads only the crop it needs, the `AudioTensor`/`AudioSpectrogram` types, spectrogram presets, mel spectrograms, deltas and augmentations as batch transforms on the device, and `AudioDataLoaders` for FSDKaggle2019.
+"""Audio I/O that reads only the crop it needs, the `AudioTensor`/`AudioSpectrogram` types, spectrogram presets, mel spectrograms, deltas, augmentations as batch transforms on the device (each shown before and after on one clip), and `AudioDataLoaders` for FSDKaggle2019.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 
 # %% ../nbs/01_spectrogram.ipynb #9e086a02
 from __future__ import annotations
-import math, os, random, shutil, tempfile, warnings
+import math, os, random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
@@ -14,7 +14,7 @@ import numpy as np, pandas as pd, soundfile as sf
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchaudio.functional as AF, torchaudio.transforms as AT
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, ifnone, listify
+from fastcore.basics import store_attr, ifnone, listify, str_enum
 from fastcore.meta import delegates
 from fastcore.imports import in_notebook
 from fasttransform import Transform, DisplayedTransform
@@ -29,12 +29,13 @@ from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choi
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
-           'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop', 'audio_frames', 'CropSignal',
-           'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence', 'preprocess_file',
-           'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug', 'SignalShifter', 'ChangeVolume',
-           'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq', 'MaskTime', 'SGRoll', 'CropTime',
-           'TfmResize', 'default_augs', 'AudioBlock', 'default_workers', 'AudioDataLoaders', 'fsd_dataloaders']
+__all__ = ['AUDIO_EXTS', 'PadMode', 'NoiseColor', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio',
+           'AudioTensor', 'hz_to_mel', 'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop',
+           'audio_frames', 'CropSignal', 'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence',
+           'preprocess_file', 'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug',
+           'SignalShifter', 'ChangeVolume', 'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq',
+           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'AudioBlock', 'default_workers',
+           'AudioDataLoaders', 'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
@@ -144,7 +145,7 @@ class AudioSpectrogram(TensorImageBase):
         return ax
 
 # %% ../nbs/01_spectrogram.ipynb #7d19570f
-_PAD_MODES = ('zeros', 'zeros_after', 'repeat')
+PadMode = str_enum('PadMode', 'zeros', 'zeros_after', 'repeat')   # how clips shorter than the crop are padded
 
 @dataclass
 class SpecConfig:
@@ -159,7 +160,7 @@ class SpecConfig:
     f_max: float = 20000.
     top_db: float = 60.         # dB range kept below each clip's peak (None: all)
     deltas: bool = False        # add delta and delta-delta channels
-    pad_mode: str = 'zeros'     # how clips shorter than the crop are padded: zeros, zeros_after, repeat
+    pad_mode: PadMode = 'zeros'     # how clips shorter than the crop are padded: zeros, zeros_after, repeat
     power: float = 2.
     mel_scale: str = 'slaney'
     mel_norm: str = 'slaney'
@@ -169,7 +170,7 @@ class SpecConfig:
     std: list = None
 
     def __post_init__(self):
-        check_choice(self.pad_mode, _PAD_MODES, 'SpecConfig.pad_mode')
+        check_choice(self.pad_mode, PadMode, 'SpecConfig pad_mode')
         if self.win_length > self.n_fft: raise ConfigError(f'SpecConfig.win_length ({self.win_length}) must be <= n_fft ({self.n_fft})')
         if not 0 <= self.f_min < self.f_max <= self.sr/2: raise ConfigError(f'SpecConfig needs 0 <= f_min < f_max <= sr/2, got {self.f_min}, {self.f_max}, sr={self.sr}')
         if self.duration <= 0: raise ConfigError(f'SpecConfig.duration must be > 0, got {self.duration}')
@@ -194,7 +195,7 @@ class SpecConfig:
     @classmethod
     def preset(cls, name='default', **kwargs):
         "Preset `name` ('seed', 'winner', 'default', 'fast', 'cpu') with `kwargs` overriding its settings"
-        if name not in _SPEC_PRESETS: raise ConfigError(f'unknown SpecConfig preset {name!r}; choose from {list(_SPEC_PRESETS)}')
+        check_choice(name, _SPEC_PRESETS, 'SpecConfig preset')
         return cls(**{**_SPEC_PRESETS[name], **kwargs})
 
 _256_frames = 255*690/FSD_SR
@@ -210,7 +211,7 @@ def _offset(extra, rand):
     "Start of a crop (or of the clip in a padded window) with `extra` samples to spare"
     return random.randint(0, extra) if rand else extra//2
 
-def pad_crop(wav, n_samples, pad_mode='zeros', rand=False):
+def pad_crop(wav, n_samples, pad_mode:PadMode='zeros', rand=False):
     "Crop or pad waveform `wav` [..., n] to exactly `n_samples`: random placement if `rand`, else deterministic"
     n = wav.shape[-1]
     if n >= n_samples: s = _offset(n - n_samples, rand); return wav[..., s:s + n_samples]
@@ -219,7 +220,7 @@ def pad_crop(wav, n_samples, pad_mode='zeros', rand=False):
         reps = wav.repeat(*[1]*(wav.ndim - 1), -(-n_samples//n) + 1)
         s = random.randint(0, n - 1) if rand else 0
         return reps[..., s:s + n_samples]
-    check_choice(pad_mode, _PAD_MODES, 'pad_mode')
+    check_choice(pad_mode, PadMode, 'pad_mode')
     s = 0 if pad_mode == 'zeros_after' else _offset(n_samples - n, rand)
     return F.pad(wav, (s, n_samples - n - s))
 
@@ -424,6 +425,7 @@ class SignalShifter(BatchAug):
     def encodes(self, x: AudioTensor):
         return self._apply(x, lambda xs: _shift(xs, _rand_shifts(len(xs), int(self.max_pct*x.shape[-1])), self.roll))
 
+# %% ../nbs/01_spectrogram.ipynb #19c5e1aa
 class ChangeVolume(BatchAug):
     "Multiply each waveform by a random gain in [`lower`, `upper`]"
     order = 40
@@ -440,12 +442,14 @@ def pink_noise(shape, device=None):
     x = torch.fft.irfft(spec/f.clamp_min(1).sqrt(), n)
     return x/x.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(1e-8)
 
+NoiseColor = str_enum('NoiseColor', 'white', 'pink')
+
 class AddNoise(BatchAug):
     "Add white or pink noise at a random signal-to-noise ratio in `snr_db` (dB)"
     order = 41
-    def __init__(self, p=0.5, snr_db=(10., 40.), color='white'):
+    def __init__(self, p=0.5, snr_db=(10., 40.), color:NoiseColor='white'):
         super().__init__(p)
-        check_choice(color, ('white', 'pink'), 'AddNoise color')
+        check_choice(color, NoiseColor, 'AddNoise color')
         store_attr('snr_db,color')
     def _noisy(self, xs):
         noise = torch.randn_like(xs) if self.color == 'white' else pink_noise(xs.shape, xs.device)
@@ -454,13 +458,6 @@ class AddNoise(BatchAug):
     def encodes(self, x: AudioTensor): return self._apply(x, self._noisy)
 
 # %% ../nbs/01_spectrogram.ipynb #ece649c1
-def _segments(bs, n, max_len, n_segs, device):
-    "Boolean [bs, n]: `n_segs` random segments of 0..`max_len` per row"
-    w = torch.randint(0, max(max_len, 0) + 1, (bs, n_segs), device=device)
-    s = (torch.rand(bs, n_segs, device=device)*(n - w + 1)).long()
-    ar = torch.arange(n, device=device)[None, None]
-    return ((ar >= s[..., None]) & (ar < (s + w)[..., None])).any(1)
-
 class SignalCutout(BatchAug):
     "Silence one random segment of up to `max_cut_pct` of each waveform"
     order = 42
@@ -472,6 +469,7 @@ class SignalCutout(BatchAug):
         return xs
     def encodes(self, x: AudioTensor): return self._apply(x, self._cut)
 
+# %% ../nbs/01_spectrogram.ipynb #1589c642
 class SignalLoss(BatchAug):
     "Drop (zero) a random fraction, up to `max_loss_pct`, of the samples of each waveform"
     order = 42
@@ -487,15 +485,18 @@ class MaskFreq(BatchAug):
     order, _dim = 60, -2
     def __init__(self, p=0.5, num_masks=2, size=12, fill=0.): super().__init__(p); store_attr('num_masks,size,fill')
     def _mask(self, xs):
-        n = xs.shape[self._dim]
-        m = _segments(len(xs), n, min(self.size, n), self.num_masks, xs.device)
-        return xs.masked_fill(m[:, None, :, None] if self._dim == -2 else m[:, None, None, :], self.fill)
+        b, c, f, t = xs.shape                              # one mask for all channels: fold them into the other axis
+        y = xs.transpose(1, 2).reshape(b, 1, f, c*t) if self._dim == -2 else xs.reshape(b, 1, c*f, t)
+        w = min(self.size, y.shape[self._dim]) + 1         # torchaudio's widths are 0..mask_param-1
+        for _ in range(self.num_masks): y = AF.mask_along_axis_iid(y, w, self.fill, y.ndim + self._dim)
+        return y.reshape(b, f, c, t).transpose(1, 2) if self._dim == -2 else y.reshape(b, c, f, t)
     def encodes(self, x: AudioSpectrogram): return self._apply(x, self._mask)
 
 class MaskTime(MaskFreq):
     "SpecAugment time masks: `num_masks` stretches of up to `size` frames set to `fill`"
     order, _dim = 61, -1
 
+# %% ../nbs/01_spectrogram.ipynb #7dd41005
 class SGRoll(BatchAug):
     "Roll each spectrogram in time by up to `max_pct` of its frames"
     order = 62
@@ -516,6 +517,7 @@ class CropTime(RandTransform):
         idx = (s[:, None] + torch.arange(self.n_frames, device=x.device)).view(x.shape[0], 1, 1, -1).expand(*x.shape[:-1], -1)
         return x.gather(-1, idx)
 
+# %% ../nbs/01_spectrogram.ipynb #4e5d6e9e
 class TfmResize(DisplayedTransform):
     "Resize spectrograms to `size` (mels, frames) with bilinear interpolation"
     order = 64

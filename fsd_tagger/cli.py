@@ -1,4 +1,4 @@
-"""One command with a subcommand per step: `toy`, `download`, `eda`, `demo` …, each a thin layer over the Python API.
+"""One command, `fsd-tagger`, with a subcommand per step (`toy`, `download`, `eda`, `train`, `merge`, `submit`, `evaluate`, `predict`, `demo`), each a thin wrapper over a library function; a mistake the user can fix is one line on stderr and exit status 2.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/cli.html.md"""
 
@@ -6,16 +6,21 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #345d5559
 from __future__ import annotations
-import argparse, inspect, json, sys, time, traceback
+import argparse, contextlib, inspect, json, sys, time
 from pathlib import Path
+from typing import Annotated
+import pandas as pd, matplotlib.pyplot as plt
+from fastcore.basics import ifnone, str_enum
 from fastcore.script import anno_parser
 from .core import *
-from .data import *
-from .inference import submit_cmd, evaluate_cmd, predict_cmd
-from .train import train_cmd, merge_cmd
+from .data import FSDPaths, download_fsd, eda_report
+from .toy import make_toy_fsd
+from .train import TrainConfig, TrainRun, merge_run
+from .inference import Pool, Ensemble, Tagger, parse_folds, make_submission, evaluate, expand_audio_paths
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'toy_cmd', 'download_cmd', 'eda_cmd', 'demo_cmd', 'cli_parser', 'main']
+__all__ = ['OutputFormat', 'COMMANDS', 'USER_ERRORS', 'toy_cmd', 'download_cmd', 'eda_cmd', 'train_cmd', 'merge_cmd',
+           'submit_cmd', 'evaluate_cmd', 'predict_cmd', 'demo_cmd', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #fbf11917
 def toy_cmd(dest:Path, # folder to write the toy dataset to
@@ -48,11 +53,92 @@ def eda_cmd(data:Path, # dataset root (FSDKaggle2019 layout)
     print('\n'.join(f'{k:>22}: {v}' for k, v in s.items()))
     return s
 
+# %% ../nbs/05_cli.ipynb #ccacfeef
+def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
+              preset:str='seed', # training preset: seed, best, fast or cpu
+              out:Path=None, # run folder, created or resumed (default: runs/PRESET)
+              folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
+              device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
+              config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
+              num_workers:int=None): # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
+    "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
+    if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
+    cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
+    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers)
+    parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
+    return run.fit(folds)
+
+def merge_cmd(run:Path): # a run folder written by `fsd-tagger train`
+    "Merge the out-of-fold predictions of a run's finished folds: results.csv, oof.csv, per-class lwlrap"
+    res = merge_run(run)
+    print(res.to_string(index=False)); print(f'written: {Path(run)}/results.csv, oof.csv, per_class_lwlrap.csv/.png')
+    return res
+
+# %% ../nbs/05_cli.ipynb #7ca7e2d2
+OutputFormat = str_enum('OutputFormat', 'table', 'json', 'csv')   # how `predict_cmd` prints its tags
+_RunOpt = Annotated[Path, dict(opt=True, required=True)]
+
+def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and sample_submission.csv)
+               run:_RunOpt, # run folder written by `fsd-tagger train`
+               out:Path='submission.csv', # submission file to write (atomically)
+               folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
+               pool:Pool='max', # window pooling per clip: max or mean
+               ensemble:Ensemble='arith', # fold ensemble: arith or geo (mean of probabilities)
+               tta:int=0, # augmented passes blended with the plain pass (default 0: see 04, choosing the defaults)
+               beta:float=0.25, # weight of the plain pass in the TTA blend
+               step:float=0.5, # window step, as a fraction of the training crop
+               device:str=None): # torch device (default: cuda when available)
+    "Tag the test clips with a run's fold ensemble and write a checked submission.csv"
+    t = time.time()
+    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, beta=beta, step=step, device=device)
+    out = make_submission(data, run, out, tagger=tagger)
+    print(f'{out}: {len(pd.read_csv(out))} clips x {len(tagger.vocab)} classes ({time.time()-t:.0f} s; {tagger})')
+    return out
+
+def evaluate_cmd(submission:Path, # submission CSV (fname + one probability column per class)
+                 labels:Path, # test labels: fname,labels[,usage,...] (toy test_labels.csv or test_post_competition.csv)
+                 out:Path=None, # folder for the per-class table and plot (default: none written)
+                 usage:str=None): # only rows of this usage (Public or Private) of test_post_competition.csv
+    "Overall and per-class lwlrap of a submission against test labels"
+    r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None)
+    t = r['per_class']
+    print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.label.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
+          f'worst {t.label.iloc[-1]} ({t.lwlrap.iloc[-1]:.3f})' + (f'; per-class table and plot in {out}' if out else ''))
+    if out is not None: plt.close('all')
+    return r
+
+# %% ../nbs/05_cli.ipynb #060286ff
+def predict_cmd(*files:str, # audio files or folders (searched recursively), any soundfile format, rate and channels
+                run:_RunOpt, # run folder written by `fsd-tagger train`
+                top_k:int=5, # classes listed per file
+                threshold:float=None, # list only classes with at least this probability
+                format:OutputFormat='table', # output: table, json or csv (one row per tag)
+                folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
+                pool:Pool='max', # window pooling per clip: max or mean
+                ensemble:Ensemble='arith', # fold ensemble: arith or geo
+                tta:int=0, # augmented passes blended with the plain pass (each one more inference pass)
+                device:str=None): # torch device (default: cuda when available)
+    "Tag audio files with a trained run; exit status 1 when a file could not be read"
+    if not files: raise ConfigError('predict: give at least one audio file or folder')
+    paths = expand_audio_paths(files)
+    if not paths: raise FSDDataError(f'predict: no audio files in {list(files)}')
+    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
+    with contextlib.redirect_stdout(sys.stderr):  # the progress bar must not mix with the json/csv on stdout
+        df = tagger.predict(paths, top_k=top_k, threshold=threshold, progress=len(paths) > 16)
+    rows = [dict(path=p, rank=i + 1, label=l, probability=s) for p, ls, ss in zip(df.path, df.tags, df.scores) for i, (l, s) in enumerate(zip(ls, ss))]
+    if format == 'json': print(json.dumps([dict(path=p, tags=[dict(label=l, probability=s) for l, s in zip(ls, ss)]) for p, ls, ss in zip(df.path, df.tags, df.scores)], indent=1))
+    elif format == 'csv': print(pd.DataFrame(rows, columns=['path', 'rank', 'label', 'probability']).to_csv(index=False), end='')
+    else:
+        for p, ls, ss in zip(df.path, df.tags, df.scores): print(f'{p}\t' + ', '.join(f'{l} {s:.3f}' for l, s in zip(ls, ss)))
+    failed = df.attrs['failed']
+    if failed: print(f'predict: {len(failed)} of {len(paths)} file(s) could not be read', file=sys.stderr)
+    return 1 if failed else 0
+
 # %% ../nbs/05_cli.ipynb #b92f6a36
 def demo_cmd(out:Path='demo_out', # folder for the data and every result
              seed:int=0, # seed of the toy dataset
-             tta:int=4): # augmented passes blended into the test predictions (0: none)
-    "The whole pipeline on the toy dataset: data, EDA, 2-fold two-stage training (`fast`), TTA + fold-ensemble submission, test lwlrap"
+             tta:int=0): # augmented passes blended into the test predictions (0: none)
+    "The whole pipeline on the toy dataset: data, EDA, 2-fold two-stage training (`fast`), fold-ensemble submission, test lwlrap"
     out, t0 = Path(out), time.time()
     data = toy_cmd(out/'data', seed=seed)
     eda_cmd(data, out/'eda')
@@ -80,7 +166,7 @@ def cli_parser(commands=None):
     return p
 
 # %% ../nbs/05_cli.ipynb #6b036492
-USER_ERRORS = (FSDError, FileNotFoundError, NotADirectoryError)
+USER_ERRORS = (FSDError,)
 
 def _call(f, args):
     "Call `f` with the parsed `args`, passing its variadic parameter (if any) positionally"

@@ -8,14 +8,16 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 from __future__ import annotations
 import os, shutil, time
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
+from fastcore.basics import str_enum
 import numpy as np, soundfile as sf, torch
 from fastai.torch_core import num_distrib
 
 # %% auto #0
 __all__ = ['FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'KaggleCredentialsError', 'listing', 'atomic_path',
            'atomic_write_text', 'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'atomic_write_audio',
-           'atomic_copy_stream', 'check_choice', 'default_device', 'multi_hot']
+           'atomic_copy_stream', 'choices_of', 'check_choice', 'default_device', 'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -85,9 +87,14 @@ def atomic_copy_stream(src, path):
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #23a12bfe
-def check_choice(value, choices, what, err=ValueError):
-    "`value` if it is one of `choices`, else raise `err` naming `what`, the value and the choices"
-    if value not in choices: raise err(f'{what} must be one of {list(choices)}, got {value!r}')
+def choices_of(choices):
+    "The values `choices` allows: an `Enum` class's values, or the items of a collection (a dict: its keys)"
+    return [m.value for m in choices] if isinstance(choices, type) and issubclass(choices, Enum) else list(choices)
+
+def check_choice(value, choices, # `str_enum`, `Enum` or collection of the allowed values
+                 what:str): # the setting's name, for the message
+    "`value` if `choices` allows it, else a `ConfigError` naming `what`, the value and the values allowed"
+    if value not in (opts := choices_of(choices)): raise ConfigError(f'unknown {what} {value!r}; choose one of {opts}')
     return value
 
 # %% ../nbs/00_core.ipynb #5ea66315

@@ -1,4 +1,4 @@
-"""Where the data lives, how to get it, a synthetic stand-in with the same layout, label tables that refuse bad input, audio metadata, label statistics and plots.
+"""Where the data lives, how to get it, label tables that refuse bad input, audio metadata, label statistics, plots and a one-call EDA report.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
@@ -6,21 +6,21 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
 # %% ../nbs/00_eda.ipynb #d309cc61
 from __future__ import annotations
-import os, json, re, zipfile, shutil, tempfile, hashlib, warnings
+import os, json, zipfile, hashlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, ifnone, listify
+from fastcore.basics import ifnone
 from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
 from .core import *
 
 # %% auto #0
 __all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDPaths', 'read_vocab',
-           'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'toy_signature', 'toy_clip', 'make_toy_fsd',
-           'check_labels', 'read_labels', 'load_split', 'levels', 'file_info', 'audio_info', 'cached_audio_info',
-           'check_format', 'class_counts', 'n_combinations', 'labels_per_clip', 'cooccurrence', 'plot_class_counts',
-           'plot_labels_per_clip', 'plot_cooccurrence', 'plot_hists', 'eda_table', 'profile_report', 'eda_report']
+           'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'check_labels', 'read_labels', 'load_split',
+           'levels', 'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
+           'labels_per_clip', 'cooccurrence', 'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence',
+           'plot_hists', 'eda_table', 'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -127,201 +127,6 @@ def download_fsd(dest, competition=KAGGLE_COMPETITION, force=False):
     api.competition_download_files(competition, path=str(dest), quiet=False, force=force)
     extract_fsd(dest)
     return paths.check()
-
-# %% ../nbs/00_eda.ipynb #5aac3a0d
-_FAMILIES = {  # the two members of a pair share a band and differ only in time: (member 0, member 1)
-    'pulses': ('slow', 'fast'), 'am_tone': ('slow', 'fast'), 'chirp': ('up', 'down'),
-    'harmonic': ('short', 'long'), 'noise_band': ('steady', 'bursty'), 'fm_tone': ('slow', 'fast')}
-
-def toy_signature(k, seed=0):
-    "The random but fixed signature of toy class `k`: a band it shares with its pair partner `k^1`, and its own time pattern"
-    j, m = divmod(k, 2)
-    kind = list(_FAMILIES)[j % len(_FAMILIES)]
-    r, rk = np.random.default_rng([seed, 7919, j]), np.random.default_rng([seed, 7919, j, k])  # shared by the pair, own
-    fc, bw, f0, n_harm = float(np.exp(r.uniform(np.log(500), np.log(6000)))), float(r.uniform(0.1, 0.25)), float(r.uniform(150, 500)), int(r.integers(3, 8))
-    band = dict(pulses=(fc*(1-bw), fc*(1+bw)), noise_band=(fc*(1-bw), fc*(1+bw)), am_tone=(fc*0.97, fc*1.03),
-                fm_tone=(fc*(1-bw), fc*(1+bw)), chirp=(fc/1.8, fc*1.8), harmonic=(f0, f0*n_harm))[kind]
-    rate = float(rk.uniform(1.5, 3.) if m == 0 else rk.uniform(7., 10.))        # pulses per second or modulation rate (Hz)
-    event = float(rk.uniform(0.08, 0.15) if (kind, m) == ('harmonic', 0) else rk.uniform(0.6, 1.2) if kind == 'harmonic'
-                  else rk.uniform(0.2, 0.45))                                     # note or sweep length (s)
-    gap, notes = float(rk.uniform(0.08, 0.3)), kind in ('chirp', 'harmonic')
-    return dict(kind=kind, variant=_FAMILIES[kind][m], partner=k ^ 1, band=[round(b, 1) for b in band], fc=fc, bw=bw, f0=f0,
-                n_harm=n_harm, rate=None if notes or kind == 'noise_band' else rate, event=event if notes else None, gap=gap if notes else None)
-
-def _band_noise(r, n, sr, fc, bw):
-    "White noise of `n` samples filtered to a Gaussian band around `fc` (relative bandwidth `bw`)"
-    m = 1 << max(n - 1, 1).bit_length()                  # FFTs of a power-of-two length, then cut: fast for any `n`
-    spec = np.fft.rfft(r.standard_normal(m))
-    f = np.fft.rfftfreq(m, 1/sr)
-    spec *= np.exp(-0.5*((f - fc)/(bw*fc))**2)
-    x = np.fft.irfft(spec, m)[:n]
-    return x/(np.abs(x).max() + 1e-9)
-
-def _coloured_noise(r, n, color):
-    "Unit-RMS noise of `n` samples with power falling as 1/f^0 (white), 1/f (pink) or 1/f^2 (brown)"
-    if color == 'white': x = r.standard_normal(n)
-    else:
-        m = 1 << max(n - 1, 1).bit_length()
-        spec = np.fft.rfft(r.standard_normal(m)); f = np.arange(len(spec), dtype=float); f[0] = 1.
-        spec /= np.sqrt(f) if color == 'pink' else f
-        x = np.fft.irfft(spec, m)[:n]
-    return x/(np.sqrt((x**2).mean()) + 1e-12)
-
-def _notes(sig, r, n, sr, note):
-    "Notes made by `note(length)` repeated with the signature's gaps over `n` samples"
-    y, pos = np.zeros(n), 0
-    while pos < n:
-        e = note(int(sr*sig['event']*r.uniform(0.8, 1.25)))[:n-pos]
-        y[pos:pos+len(e)] += e*r.uniform(0.6, 1.0)
-        pos += len(e) + int(sr*sig['gap']*r.uniform(0.5, 1.5))
-    return y
-
-def _render(sig, r, n, sr):
-    "`n` samples of a class sounding: its signature with a random pitch (+-6 %) and timing jitter"
-    t, p, kind, v = np.arange(n)/sr, r.uniform(0.94, 1.06), sig['kind'], sig['variant']
-    fc, rate = sig['fc']*p, (sig['rate'] or 1.)*r.uniform(0.9, 1.1)
-    if kind == 'pulses':
-        y, click = np.zeros(n), _band_noise(r, int(0.02*sr), sr, fc, sig['bw'])*np.hanning(int(0.02*sr))
-        for s in (np.arange(r.uniform(0, 1/rate), t[-1] + 1e-9, 1/rate)*sr).astype(int): e = click[:n-s]; y[s:s+len(e)] += e*r.uniform(0.6, 1.0)
-        return y
-    if kind == 'am_tone': return (np.sin(2*np.pi*fc*t) + 0.3*np.sin(4*np.pi*fc*t))*np.sin(np.pi*rate*t + r.uniform(0, np.pi))**2
-    if kind == 'fm_tone': return np.sin(2*np.pi*fc*t + sig['bw']*fc/rate*np.sin(2*np.pi*rate*t))
-    if kind == 'noise_band':
-        x = _band_noise(r, n, sr, fc, sig['bw'])
-        if v == 'steady': return x*(0.8 + 0.2*np.sin(2*np.pi*0.5*t + r.uniform(0, 2*np.pi)))
-        gate, pos = np.zeros(n), int(r.uniform(0, 0.1)*sr)                     # bursts of 30-80 ms, 30-200 ms apart
-        while pos < n: m = int(r.uniform(0.03, 0.08)*sr); gate[pos:pos+m] = np.sin(np.pi*(np.arange(m) + 0.5)/m)[:n-pos]**0.5; pos += m + int(r.uniform(0.03, 0.2)*sr)
-        return x*gate
-    def note(m):
-        tt = np.arange(m)/sr
-        if kind == 'chirp':
-            lo, hi = sig['band'][0]*p, sig['band'][1]*p
-            a, b = (lo, hi) if v == 'up' else (hi, lo)
-            return np.sin(2*np.pi*a*tt[-1]/np.log(b/a)*((b/a)**(tt/tt[-1]) - 1))*np.sin(np.pi*(np.arange(m) + 0.5)/m)**0.5
-        f0 = sig['f0']*p
-        x = sum(np.sin(2*np.pi*f0*h*tt)/h for h in range(1, sig['n_harm']+1))
-        env = np.exp(-tt/(0.03)) if v == 'short' else np.minimum(tt/0.08, 1)*np.minimum((tt[-1]-tt)/0.1, 1)
-        return x*env*np.minimum(tt/0.002, 1)
-    return _notes(sig, r, n, sr, note)
-
-def _segments(classes, dur, r, min_len=1.0):
-    "One (class, start, end) span in seconds per class: 15-100 % of the clip (at least `min_len` s), a random offset; spans of a multi-label clip usually overlap"
-    spans = []
-    for i, k in enumerate(classes):
-        frac = r.uniform(0.15, 0.4) if r.random() < 0.25 else r.uniform(0.4, 1.0)   # 25 %: a short event in mostly background
-        L = min(dur, max(frac*dur, min_len))
-        if i and r.random() < 0.6:                                                   # overlap the previous event
-            s0, e0 = spans[-1][1:]; s = np.clip(r.uniform(s0 - L/2, e0 - L/2), 0, dur - L)
-        else: s = r.uniform(0, dur - L)
-        spans.append((int(k), float(s), float(s + L)))
-    return spans
-
-def toy_clip(classes, dur, r, sr=FSD_SR, snr_db=30., seed=0, color='white', parts=False):
-    "Float waveform of `dur` seconds: each class of `classes` sounds during one span, over `color` noise at `snr_db` dB; with `parts` also the events, the noise and the spans"
-    n = max(int(dur*sr), 1)
-    sig, mask, spans = np.zeros(n), np.zeros(n, bool), _segments(classes, dur, r)
-    for k, s, e in spans:
-        a, b = int(s*sr), max(int(e*sr), int(s*sr) + 1)
-        x = _render(toy_signature(k, seed), r, min(b, n) - a, sr)
-        x *= np.minimum(1, np.minimum(np.arange(len(x)), np.arange(len(x))[::-1])/(0.01*sr))   # 10 ms fades: no clicks
-        sig[a:a+len(x)] += x/(np.abs(x).max() + 1e-9)*r.uniform(0.4, 1.0); mask[a:a+len(x)] = True
-    p_sig = (sig[mask]**2).mean() if mask.any() else 1e-12      # SNR: event power where the events sound, over noise power
-    noise = _coloured_noise(r, n, color)*np.sqrt(p_sig/10**(snr_db/10))
-    y = sig + noise
-    g = r.uniform(0.3, 0.9)/(np.abs(y).max() + 1e-9)
-    return (y*g, dict(events=sig*g, noise=noise*g, spans=spans, snr_db=snr_db, color=color)) if parts else y*g
-
-# %% ../nbs/00_eda.ipynb #ce9e9940
-def _toy_labels(r, n_classes, n):
-    "Random label sets of 1-3 distinct classes, 65/25/10 %"
-    sizes = r.choice([1, 2, 3], size=n, p=[.65, .25, .10])
-    return [sorted(r.choice(n_classes, size=min(s, n_classes), replace=False).tolist()) for s in sizes]
-
-def _toy_durations(r, n, noisy):
-    "Clip durations: noisy uniform on 1-16 s, curated log-normal (median 3 s) clipped to 0.3-30 s"
-    return r.uniform(1, 16, n) if noisy else np.clip(r.lognormal(np.log(3.0), 0.9, n), 0.3, 30)
-
-_NOISE_COLORS = ('white', 'pink', 'brown')
-
-def _toy_split(dest, folder, r, labels, durs, snr, sr, seed, fnames):
-    "Write one split's WAV files, each over noise of a random colour at an SNR drawn from `snr` (dB); per-clip facts"
-    (dest/folder).mkdir(parents=True, exist_ok=True)
-    pb = progress_bar(list(zip(fnames, labels, durs)), leave=False)
-    pb.comment = folder
-    facts = []
-    for fn, ls, d in pb:
-        snr_db, color = float(r.uniform(*snr)), str(r.choice(_NOISE_COLORS))
-        y, p = toy_clip(ls, d, r, sr, snr_db, seed, color, parts=True)
-        atomic_write_audio(dest/folder/fn, (y*32767).astype('int16'), sr, subtype='PCM_16')
-        spans = p['spans']
-        overlap = any(max(a[1], b[1]) < min(a[2], b[2]) for i, a in enumerate(spans) for b in spans[i+1:])
-        facts.append(dict(snr_db=snr_db, color=color, event_frac=[(e - s)/d for _, s, e in spans], overlap=overlap))
-    return facts
-
-def _facts_summary(facts):
-    "SNR range, noise colours, event coverage and overlap of one split's clips"
-    fr = np.concatenate([f['event_frac'] for f in facts]) if facts else np.zeros(1)
-    multi = [f['overlap'] for f in facts if len(f['event_frac']) > 1]
-    return dict(snr_db=[round(min(f['snr_db'] for f in facts), 2), round(max(f['snr_db'] for f in facts), 2)] if facts else None,
-                noise_colors={c: sum(f['color'] == c for f in facts) for c in _NOISE_COLORS},
-                events_under_half_clip=round(float((fr < 0.5).mean()), 3), multi_label_overlapping=round(float(np.mean(multi)), 3) if multi else None)
-
-# %% ../nbs/00_eda.ipynb #cd8624dc
-_TOY_VERSION = 2   # part of the config: datasets made by another generator are made again
-
-def _is_toy(dest, cfg):
-    "Is `dest` a complete toy dataset made with `cfg`?"
-    f = Path(dest)/'toy_info.json'
-    return f.exists() and json.loads(f.read_text()).get('config') == cfg
-
-def make_toy_fsd(dest, n_classes=10, n_curated=240, n_noisy=160, n_test=80, noisy_error=0.3, seed=0, sr=FSD_SR, force=False,
-                 snr_curated=(15., 40.), snr_noisy=(0., 30.)):
-    "Write a small synthetic dataset in the exact FSDKaggle2019 layout to `dest`; deterministic for `seed`"
-    dest = Path(dest).expanduser()
-    if not 1 <= n_classes <= len(FSD_CLASSES): raise ConfigError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes}')
-    snr_curated, snr_noisy = [float(v) for v in snr_curated], [float(v) for v in snr_noisy]
-    for nm, v in (('snr_curated', snr_curated), ('snr_noisy', snr_noisy)):
-        if len(v) != 2 or v[0] > v[1]: raise ConfigError(f'{nm} must be a (low, high) range in dB, got {v}')
-    cfg = dict(n_classes=n_classes, n_curated=n_curated, n_noisy=n_noisy, n_test=n_test, noisy_error=noisy_error, seed=seed, sr=sr,
-               snr_curated=snr_curated, snr_noisy=snr_noisy, version=_TOY_VERSION)
-    if not force and _is_toy(dest, cfg): return dest
-    if dest.exists() and any(dest.iterdir()) and not (dest/'toy_info.json').exists():
-        raise FSDDataError(f'{dest}: exists, is not empty and is not a toy dataset; choose an empty folder.')
-    if dest.exists(): shutil.rmtree(dest)
-    r = np.random.default_rng(seed)
-    vocab = [FSD_CLASSES[i] for i in np.linspace(0, len(FSD_CLASSES)-1, n_classes).round().astype(int)]
-    ids = r.choice(16**8, size=n_curated+n_noisy+n_test, replace=False)
-    names = [f'{i:08x}.wav' for i in ids]
-    splits = dict(train_curated=(names[:n_curated], False, snr_curated), train_noisy=(names[n_curated:n_curated+n_noisy], True, snr_noisy),
-                  test=(names[n_curated+n_noisy:], False, snr_curated))
-    tmp = Path(tempfile.mkdtemp(prefix='.toy-', dir=dest.parent if dest.parent.exists() else None))
-    try:
-        truth, wrong, clips = {}, 0, {}
-        for folder, (fns, noisy, snr) in splits.items():
-            labels = _toy_labels(r, n_classes, len(fns))
-            clips[folder] = _facts_summary(_toy_split(tmp, folder, r, labels, _toy_durations(r, len(fns), noisy), snr, sr, seed, fns))
-            shown = [list(l) for l in labels]
-            if noisy:
-                for l in shown:
-                    if r.random() < noisy_error and len(l) < n_classes:
-                        i = r.integers(len(l)); l[i] = int(r.choice([c for c in range(n_classes) if c not in l])); wrong += 1
-            truth[folder] = (fns, labels, shown)
-        _csv = lambda fns, ls: pd.DataFrame(dict(fname=fns, labels=[','.join(vocab[c] for c in sorted(l)) for l in ls]))
-        atomic_to_csv(_csv(*truth['train_curated'][::2]), tmp/'train_curated.csv')
-        atomic_to_csv(_csv(truth['train_noisy'][0], truth['train_noisy'][2]), tmp/'train_noisy.csv')
-        atomic_to_csv(_csv(*truth['test'][:2]), tmp/'test_labels.csv')
-        atomic_to_csv(pd.DataFrame({'fname': truth['test'][0], **{c: 0.0 for c in vocab}}), tmp/'sample_submission.csv')
-        info = dict(config=cfg, vocab=vocab, noisy_wrong_label_rate=wrong/max(n_noisy, 1), clips=clips,
-                    signatures={vocab[k]: toy_signature(k, seed) for k in range(n_classes)})
-        atomic_write_text(tmp/'toy_info.json', json.dumps(info, indent=1))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        try: tmp.rename(dest)
-        except OSError:  # another process made the same dataset meanwhile
-            if not _is_toy(dest, cfg): raise
-            shutil.rmtree(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    return dest
 
 # %% ../nbs/00_eda.ipynb #1508ee73
 def _check_rows(df, vocab, audio_dir):
@@ -451,12 +256,9 @@ def labels_per_clip(df):
     return df.labels.map(len).value_counts().sort_index().rename_axis('n_labels').rename('clips')
 
 def cooccurrence(df, vocab):
-    "Clips in which each pair of classes occurs together (diagonal: clips per class)"
-    m = np.zeros((len(vocab), len(vocab)), dtype=int); ix = {c: i for i, c in enumerate(vocab)}
-    for ls in df.labels:
-        i = [ix[l] for l in set(ls)]
-        m[np.ix_(i, i)] += 1
-    return pd.DataFrame(m, index=vocab, columns=vocab)
+    "Clips in which each pair of classes occurs together (diagonal: clips per class): `Y.T @ Y` of the multi-hot targets"
+    y = multi_hot(df.labels, vocab).astype(int)   # a label listed twice still counts once
+    return pd.DataFrame(y.T @ y, index=vocab, columns=vocab)
 
 # %% ../nbs/00_eda.ipynb #dddac189
 def _finish(fig, save):

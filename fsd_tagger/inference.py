@@ -6,12 +6,10 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/tta_submit.html.md"""
 
 # %% ../nbs/04_tta_submit.ipynb #2a0358bd
 from __future__ import annotations
-import contextlib, json, os, sys, time
+import json, sys
 from pathlib import Path
-from typing import Annotated
 import numpy as np, pandas as pd, torch
-import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, ifnone, listify, patch
+from fastcore.basics import store_attr, ifnone, listify, patch, str_enum
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
@@ -21,17 +19,16 @@ from .audio import (load_audio, audio_frames, clip_windows, get_audio_files, Aud
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['POOLS', 'ENSEMBLES', 'FORMATS', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished',
-           'finished_folds', 'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission',
-           'write_submission', 'make_submission', 'read_test_labels', 'evaluate', 'submit_cmd', 'evaluate_cmd',
-           'predict_cmd']
+__all__ = ['Pool', 'Ensemble', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds',
+           'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission',
+           'make_submission', 'read_test_labels', 'evaluate']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
-POOLS = ('mean', 'max')
+Pool = str_enum('Pool', 'mean', 'max')   # how a clip's window scores are pooled
 
-def pool_windows(scores, counts, how='mean'):
+def pool_windows(scores, counts, how:Pool='mean'):
     "Pool window scores [sum(counts), c] into clip scores [len(counts), c]: `how` is 'mean' or 'max' over each clip's windows"
-    check_choice(how, POOLS, 'pool')
+    check_choice(how, Pool, 'pool')
     counts = [int(c) for c in counts]
     if sum(counts) != len(scores) or min(counts, default=1) < 1:
         raise ValueError(f'pool_windows: {len(scores)} window scores do not split into clips of {counts} windows')
@@ -39,11 +36,11 @@ def pool_windows(scores, counts, how='mean'):
     return torch.stack([c.mean(0) if how == 'mean' else c.amax(0) for c in chunks])
 
 # %% ../nbs/04_tta_submit.ipynb #017ae17d
-ENSEMBLES = ('arith', 'geo')
+Ensemble = str_enum('Ensemble', 'arith', 'geo')   # how the folds' probabilities are combined
 
-def ensemble_probs(probs, how='arith', eps=1e-7):
+def ensemble_probs(probs, how:Ensemble='arith', eps=1e-7):
     "Combine probabilities [n_models, ...] over the first axis: arithmetic ('arith') or geometric ('geo') mean"
-    check_choice(how, ENSEMBLES, 'ensemble')
+    check_choice(how, Ensemble, 'ensemble')
     p = probs if isinstance(probs, torch.Tensor) else torch.stack(list(probs))
     return p.mean(0) if how == 'arith' else p.clamp_min(eps).log().mean(0).exp()
 
@@ -71,7 +68,7 @@ def fold_finished(run, k):
 def finished_folds(run):
     "Folds of the run folder `run` that are finished (`fold_finished`)"
     run = Path(run)
-    if not run.is_dir(): raise FileNotFoundError(f'{run}: no such run folder (train one with `fsd-tagger train DATA --out {run}`)')
+    if not run.is_dir(): raise FSDDataError(f'{run}: no such run folder (train one with `fsd-tagger train DATA --out {run}`)')
     ks = sorted(int(d.name.split('_')[1]) for d in run.glob('fold_*') if d.name.split('_')[1].isdigit())
     return [k for k in ks if fold_finished(run, k)]
 
@@ -87,10 +84,10 @@ def parse_folds(folds, n_folds=None):
 # %% ../nbs/04_tta_submit.ipynb #e0c34072
 class Tagger:
     "Tag whole clips with fold models `models` (from `load_tagger`): windows, TTA, window pooling and fold ensemble"
-    def __init__(self, models, pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0):
+    def __init__(self, models, pool:Pool='max', ensemble:Ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0):
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
-        check_choice(pool, POOLS, 'pool'); check_choice(ensemble, ENSEMBLES, 'ensemble')
+        check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
         if not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step}')
         m0 = self.models[0]
         for m in self.models[1:]:
@@ -234,7 +231,7 @@ def write_submission(df, sample, out):
     return Path(out)
 
 # %% ../nbs/04_tta_submit.ipynb #c43b12bd
-def make_submission(data, run, out='submission.csv', tta=4, tagger=None, progress=True, **kwargs):
+def make_submission(data, run, out='submission.csv', tta=0, tagger=None, progress=True, **kwargs):
     "Tag the test clips of dataset `data` with the fold ensemble of `run` (or `tagger`) and write a checked `out` atomically"
     p = FSDPaths(data).check(('test', 'sample_submission'))
     sample = pd.read_csv(p.sample_submission, dtype={'fname': str})
@@ -286,62 +283,3 @@ def evaluate(submission, labels, out=None, usage=None, plot=True):
         atomic_write_text(out/'lwlrap.json', json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage), indent=1))
         if plot: atomic_savefig(res['ax'].figure, out/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
     return res
-
-# %% ../nbs/04_tta_submit.ipynb #4b10d38f
-FORMATS = ('table', 'json', 'csv')
-_RunOpt = Annotated[Path, dict(opt=True, required=True)]
-
-def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and sample_submission.csv)
-               run:_RunOpt, # run folder written by `fsd-tagger train`
-               out:Path='submission.csv', # submission file to write (atomically)
-               folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
-               pool:str='max', # window pooling per clip: max or mean
-               ensemble:str='arith', # fold ensemble: arith or geo (mean of probabilities)
-               tta:int=4, # augmented passes blended with the plain pass (0: no TTA)
-               beta:float=0.25, # weight of the plain pass in the TTA blend
-               step:float=0.5, # window step, as a fraction of the training crop
-               device:str=None): # torch device (default: cuda when available)
-    "Tag the test clips with a run's fold ensemble and write a checked submission.csv"
-    t = time.time()
-    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, beta=beta, step=step, device=device)
-    out = make_submission(data, run, out, tagger=tagger)
-    print(f'{out}: {len(pd.read_csv(out))} clips x {len(tagger.vocab)} classes ({time.time()-t:.0f} s; {tagger})')
-    return out
-
-def evaluate_cmd(submission:Path, # submission CSV (fname + one probability column per class)
-                 labels:Path, # test labels: fname,labels[,usage,...] (toy test_labels.csv or test_post_competition.csv)
-                 out:Path=None, # folder for the per-class table and plot (default: none written)
-                 usage:str=None): # only rows of this usage (Public or Private) of test_post_competition.csv
-    "Overall and per-class lwlrap of a submission against test labels"
-    r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None)
-    t = r['per_class']
-    print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.label.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
-          f'worst {t.label.iloc[-1]} ({t.lwlrap.iloc[-1]:.3f})' + (f'; per-class table and plot in {out}' if out else ''))
-    if out is not None: plt.close('all')
-    return r
-
-def predict_cmd(*files:str, # audio files or folders (searched recursively), any soundfile format, rate and channels
-                run:_RunOpt, # run folder written by `fsd-tagger train`
-                top_k:int=5, # classes listed per file
-                threshold:float=None, # list only classes with at least this probability
-                format:Annotated[str, dict(choices=FORMATS)]='table', # output: table, json or csv (one row per tag)
-                folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
-                pool:str='max', # window pooling per clip: max or mean
-                ensemble:str='arith', # fold ensemble: arith or geo
-                tta:int=0, # augmented passes blended with the plain pass (4 for a little more accuracy, 5x the time)
-                device:str=None): # torch device (default: cuda when available)
-    "Tag audio files with a trained run; exit status 1 when a file could not be read"
-    if not files: raise ConfigError('predict: give at least one audio file or folder')
-    paths = expand_audio_paths(files)
-    if not paths: raise FileNotFoundError(f'predict: no audio files in {list(files)}')
-    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
-    with contextlib.redirect_stdout(sys.stderr):  # the progress bar must not mix with the json/csv on stdout
-        df = tagger.predict(paths, top_k=top_k, threshold=threshold, progress=len(paths) > 16)
-    rows = [dict(path=p, rank=i + 1, label=l, probability=s) for p, ls, ss in zip(df.path, df.tags, df.scores) for i, (l, s) in enumerate(zip(ls, ss))]
-    if format == 'json': print(json.dumps([dict(path=p, tags=[dict(label=l, probability=s) for l, s in zip(ls, ss)]) for p, ls, ss in zip(df.path, df.tags, df.scores)], indent=1))
-    elif format == 'csv': print(pd.DataFrame(rows, columns=['path', 'rank', 'label', 'probability']).to_csv(index=False), end='')
-    else:
-        for p, ls, ss in zip(df.path, df.tags, df.scores): print(f'{p}\t' + ', '.join(f'{l} {s:.3f}' for l, s in zip(ls, ss)))
-    failed = df.attrs['failed']
-    if failed: print(f'predict: {len(failed)} of {len(paths)} file(s) could not be read', file=sys.stderr)
-    return 1 if failed else 0

@@ -1,4 +1,4 @@
-"""The competition metric computed exactly and over the whole validation set, an XResNet for spectrograms (Mish, self-attention, MaxBlurPool), a fastai `Learner` with ranger, flat-cos and MixUp, plots, and export/load for inference.
+"""The competition metric computed exactly over the whole validation set, two network families for spectrograms (fastai's XResNet as the reference write-up changed it, and a small CNN for the CPU), a fastai `Learner` that trains them, plots of a run, export and load for inference, and measured throughput.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/model.html.md"""
 
@@ -23,11 +23,11 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .core import FSDDataError, ConfigError, atomic_path, atomic_torch_save, atomic_write_text, default_device
+from .core import FSDDataError, ConfigError, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'audio_xresnet',
-           'MeanMaxPool', 'audio_cnn', 'audio_model', 'CPUBFloat16', 'WeightAverage', 'tagger_learner', 'plot_training',
+           'MeanMaxPool', 'audio_cnn', 'audio_model', 'tagger_learner', 'CPUBFloat16', 'WeightAverage', 'plot_training',
            'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
@@ -71,7 +71,7 @@ _XRESNET_ARCHS = ('xresnet18', 'xresnet34', 'xresnet50', 'xresnet101')
 
 def audio_xresnet(arch='xresnet50', n_in=1, n_out=80, act_cls=nn.Mish, sa=True, blur=True, **kwargs):
     "fastai XResNet `arch` for `n_in`-channel spectrograms and `n_out` classes; MaxBlurPool in the stem when `blur`"
-    if arch not in _XRESNET_ARCHS: raise ConfigError(f'audio_xresnet: unknown arch {arch!r}, choose one of {_XRESNET_ARCHS}')
+    check_choice(arch, _XRESNET_ARCHS, 'arch')
     model = getattr(_xrn, arch)(pretrained=False, c_in=n_in, n_out=n_out, act_cls=act_cls, sa=sa, **kwargs)
     if blur:
         for i, m in enumerate(model):
@@ -91,7 +91,7 @@ def audio_cnn(arch='cnn_s',  # a key of `AUDIO_CNN_WIDTHS`: channels of the four
               p=0.3,         # dropout before the classifier
               act_cls=nn.ReLU):
     "A VGG-style CNN: per width two 3x3 conv-BN-act layers, 2x2 average pooling between blocks, `MeanMaxPool`, dropout, linear"
-    if arch not in AUDIO_CNN_WIDTHS: raise ConfigError(f'audio_cnn: unknown arch {arch!r}, choose one of {list(AUDIO_CNN_WIDTHS)}')
+    check_choice(arch, AUDIO_CNN_WIDTHS, 'arch')
     layers, c = [], n_in
     for i, w in enumerate(AUDIO_CNN_WIDTHS[arch]):
         if i: layers.append(nn.AvgPool2d(2))
@@ -110,6 +110,34 @@ def audio_model(arch='xresnet50', n_in=1, n_out=80, act_cls=None, **kwargs):
     "The network `arch` (an audio XResNet or an `audio_cnn`); `act_cls` None takes the family's default (Mish, ReLU)"
     act, kw = _family(arch, act_cls, **kwargs)
     return (audio_cnn if arch in AUDIO_CNN_WIDTHS else audio_xresnet)(arch, n_in, n_out, act_cls=act, **kw)
+
+# %% ../nbs/02_model.ipynb #26b66a66
+def _dls_shapes(dls):
+    "Input channels and number of classes of `dls`"
+    cfg, vocab = getattr(dls, 'cfg', None), getattr(dls, 'vocab', None)
+    if cfg is not None and vocab is not None: return cfg.n_channels, len(vocab)
+    xb, yb = dls.one_batch()[:2]
+    return xb.shape[1], (len(vocab) if vocab is not None else yb.shape[-1])
+
+def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act_cls=None, sa=True, blur=True, p=0.3,
+                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, cpu_bf16=False, ema=None, **kwargs):
+    "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`) and weight EMA(`ema`)"
+    d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
+    n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
+    check_choice(arch, ARCHS, 'arch')
+    act, spec = _family(arch, act_cls, p=p, sa=sa, blur=blur)
+    model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
+    dev = getattr(dls, 'device', None)
+    on_cpu = dev is None or torch.device(dev).type == 'cpu'
+    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else []) + ([CPUBFloat16()] if cpu_bf16 and on_cpu else []) + ([WeightAverage(ema)] if ema else [])
+    learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat(), opt_func=opt_func,
+                    metrics=ifnone(metrics, [LwlrapMetric()]), cbs=cbs, **kwargs)
+    learn.tagger_arch = dict(arch=arch, n_in=int(n_in), n_out=int(n_out), act_cls=act.__name__, **spec)
+    if cpu_bf16 and on_cpu and channels_last: learn.model.to(memory_format=torch.channels_last)
+    if not on_cpu and torch.device(dev).type == 'cuda':
+        if mixed_precision: learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
+        if channels_last: learn = learn.to_channelslast(use_amp=False)   # precision is chosen above
+    return learn
 
 # %% ../nbs/02_model.ipynb #d902d8ec
 class CPUBFloat16(Callback):
@@ -144,34 +172,6 @@ class WeightAverage(Callback):
     def apply(self):
         "Copy the averaged weights into the model (when any step was averaged)"
         if self.avg is not None and self.avg.n_averaged: self._model().load_state_dict(self.avg.module.state_dict())
-
-# %% ../nbs/02_model.ipynb #26b66a66
-def _dls_shapes(dls):
-    "Input channels and number of classes of `dls`"
-    cfg, vocab = getattr(dls, 'cfg', None), getattr(dls, 'vocab', None)
-    if cfg is not None and vocab is not None: return cfg.n_channels, len(vocab)
-    xb, yb = dls.one_batch()[:2]
-    return xb.shape[1], (len(vocab) if vocab is not None else yb.shape[-1])
-
-def tagger_learner(dls, arch='xresnet50', mixup=None, n_in=None, n_out=None, act_cls=None, sa=True, blur=True, p=0.3,
-                   opt_func=ranger, metrics=None, mixed_precision=True, channels_last=True, cpu_bf16=False, ema=None, **kwargs):
-    "A fastai `Learner` for multi-label tagging: `audio_model(arch)`, BCE-with-logits, ranger, lwlrap, optional MixUp(`mixup`) and weight EMA(`ema`)"
-    d_in, d_out = (None, None) if n_in is not None and n_out is not None else _dls_shapes(dls)
-    n_in, n_out = ifnone(n_in, d_in), ifnone(n_out, d_out)
-    if arch not in ARCHS: raise ConfigError(f'tagger_learner: unknown arch {arch!r}, choose one of {ARCHS}')
-    act, spec = _family(arch, act_cls, p=p, sa=sa, blur=blur)
-    model = audio_model(arch, n_in=n_in, n_out=n_out, act_cls=act, **spec)
-    dev = getattr(dls, 'device', None)
-    on_cpu = dev is None or torch.device(dev).type == 'cpu'
-    cbs = list(kwargs.pop('cbs', None) or []) + ([MixUp(mixup)] if mixup else []) + ([CPUBFloat16()] if cpu_bf16 and on_cpu else []) + ([WeightAverage(ema)] if ema else [])
-    learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat(), opt_func=opt_func,
-                    metrics=ifnone(metrics, [LwlrapMetric()]), cbs=cbs, **kwargs)
-    learn.tagger_arch = dict(arch=arch, n_in=int(n_in), n_out=int(n_out), act_cls=act.__name__, **spec)
-    if cpu_bf16 and on_cpu and channels_last: learn.model.to(memory_format=torch.channels_last)
-    if not on_cpu and torch.device(dev).type == 'cuda':
-        if mixed_precision: learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
-        if channels_last: learn = learn.to_channelslast(use_amp=False)   # precision is chosen above
-    return learn
 
 # %% ../nbs/02_model.ipynb #c9dba209
 def plot_training(learn, figsize=(11, 3.5)):
@@ -254,7 +254,7 @@ def load_tagger(path, device=None):
     path = Path(path)
     wf, jf = path/'weights.pth', path/'tagger.json'
     for f in (jf, wf):
-        if not f.is_file(): raise FileNotFoundError(f'load_tagger: {f} is missing (not a folder written by export_tagger)')
+        if not f.is_file(): raise FSDDataError(f'load_tagger: {f} is missing (not a folder written by export_tagger)')
     try: meta = json.loads(jf.read_text())
     except json.JSONDecodeError as e: raise FSDDataError(f'load_tagger: {jf} is not valid JSON ({e})') from None
     if meta.get('format') != 'fsd_tagger' or 'arch' not in meta: raise FSDDataError(f'load_tagger: {jf} is not an fsd_tagger config')

@@ -1,4 +1,4 @@
-"""An FSDKaggle2019-format dataset built from real recordings shipped in Debian packages, with train and test clips from disjoint source recordings, a linear baseline, and the command that scores every recipe side by side.
+"""An FSDKaggle2019-format dataset built from real recordings shipped in Debian packages, with train and test clips from disjoint source recordings; a linear baseline; the command that trains and scores every recipe on it side by side, and what it measured.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/realsound.html.md"""
 
@@ -20,8 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
 
 # %% auto #0
-__all__ = ['REAL_PACKAGES', 'REAL_CLASSES', 'REAL_BACKGROUNDS', 'AUDIO_SUFFIXES', 'REAL_SIZES', 'fetch_packages', 'package_audio',
-           'source_table', 'source_group', 'split_sources', 'partition_sources', 'read_source', 'mix_clip',
+__all__ = ['REAL_PACKAGES', 'REAL_CLASSES', 'REAL_BACKGROUNDS', 'AUDIO_SUFFIXES', 'REAL_SIZES', 'fetch_packages', 'source_group',
+           'package_audio', 'source_table', 'split_sources', 'partition_sources', 'read_source', 'mix_clip',
            'make_real_fsd', 'logmel_stats', 'linear_baseline']
 
 # %% ../nbs/06_realsound.ipynb #ea0fc2e2
@@ -88,6 +88,14 @@ REAL_BACKGROUNDS = [('redeclipse-data', r'ambience/(hum|machine|electro|distant_
                     ('0ad-data', r'ambient/(dayscape|building)/'), ('lincity-ng-data', r'sounds/(residential|industry|commune|shanty)')]
 AUDIO_SUFFIXES = ('.wav', '.ogg', '.flac')
 
+# %% ../nbs/06_realsound.ipynb #da4c9d8f
+_TAKE = re.compile(r'[\s_-]*\d+$')
+
+def source_group(pkg, path):
+    "Recordings that are takes of one source share a group: package + file name without its take number (`mine_metal_07` -> `mine_metal`)"
+    stem = Path(path.split('!')[-1]).stem.lower()
+    return f"{pkg}:{_TAKE.sub('', stem) or stem}"
+
 # %% ../nbs/06_realsound.ipynb #2490ed62
 def package_audio(pkg_dir):
     "Audio files of an unpacked package: paths inside it, members of zip archives written as `archive.zip!member`"
@@ -112,13 +120,6 @@ def source_table(pkg_dirs, classes=None, backgrounds=None):
             if label is None and _match(backgrounds, pkg, path): label = '_background'
             if label: rows.append(dict(source=f'{pkg}:{path}', package=pkg, path=path, label=label, group=source_group(pkg, path)))
     return pd.DataFrame(rows, columns=['source', 'package', 'path', 'label', 'group'])
-
-_TAKE = re.compile(r'[\s_-]*\d+$')
-
-def source_group(pkg, path):
-    "Recordings that are takes of one source share a group: package + file name without its take number (`mine_metal_07` -> `mine_metal`)"
-    stem = Path(path.split('!')[-1]).stem.lower()
-    return f"{pkg}:{_TAKE.sub('', stem) or stem}"
 
 # %% ../nbs/06_realsound.ipynb #855a7b43
 def split_sources(st, test_frac=0.25, seed=0):
@@ -150,6 +151,7 @@ def partition_sources(st, n_parts=2, seed=0):
         for p in range(n_parts): pools[label, p] = parts[p] or units[p % len(units)]  # too few recordings: parts share one
     return pools
 
+# %% ../nbs/06_realsound.ipynb #a823ed94
 def read_source(pkg_dir, path, sr=FSD_SR, max_seconds=30., top_db=50.):
     "Recording `path` of the package unpacked at `pkg_dir` as mono float32 at `sr`: silence trimmed at both ends, at most `max_seconds`"
     file, _, member = path.partition('!')

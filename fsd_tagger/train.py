@@ -1,4 +1,4 @@
-"""Folds, the noisy → curated two-stage recipe (or one mixed stage), a resumable run folder with checkpoints, out-of-fold scores, and the `fsd-tagger train` / `merge` commands.
+"""Folds, the noisy → curated two-stage recipe (or one mixed stage), a resumable run folder with checkpoints, and out-of-fold scores.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, ifnone, listify, patch
+from fastcore.basics import store_attr, ifnone, listify, patch, str_enum
 from fastcore.xtras import ContextManagers
 from fastcore.foundation import L
 from fastai.callback.core import Callback
@@ -28,12 +28,12 @@ from .inference import Tagger, parse_folds, fold_finished
 from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FOLD_METHODS', 'TRAIN_MODES', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
+__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
            'EpochCheckpoint', 'load_checkpoint', 'StageLogger', 'truncate_log', 'TrainRun', 'mixed_weights',
-           'WeightedIdxs', 'load_weights', 'oof_tagger', 'merge_run', 'train_cmd', 'merge_cmd']
+           'WeightedIdxs', 'load_weights', 'oof_tagger', 'merge_run']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
-FOLD_METHODS = ('stratified', 'kfold', 'group')
+FoldMethod = str_enum('FoldMethod', 'stratified', 'kfold', 'group')   # how clips are assigned to folds
 
 def _group_splits(df, vocab, n_folds, seed):
     "Folds that keep each `group` of `df` whole, stratified on each clip's first label"
@@ -42,9 +42,9 @@ def _group_splits(df, vocab, n_folds, seed):
     first = [vocab.index(ls[0]) if ls else -1 for ls in df.labels]
     return StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(df)), first, df.group.values)
 
-def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
+def make_folds(df, vocab, n_folds=5, method:FoldMethod='stratified', seed=42):
     "DataFrame `fname, fold, labels` assigning each clip of `df` to one of `n_folds` validation folds"
-    check_choice(method, FOLD_METHODS, 'make_folds: method', ConfigError)
+    check_choice(method, FoldMethod, 'make_folds method')
     if not 2 <= n_folds <= len(df): raise ConfigError(f'make_folds: need 2 <= n_folds <= {len(df)} clips, got {n_folds}')
     vocab = list(vocab)
     if method == 'group': splits = _group_splits(df, vocab, n_folds, seed)
@@ -58,7 +58,7 @@ def make_folds(df, vocab, n_folds=5, method='stratified', seed=42):
 
 # %% ../nbs/03_kfold_train.ipynb #8ac17d9c
 _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
-TRAIN_MODES = ('two_stage', 'mixed')
+TrainMode = str_enum('TrainMode', 'two_stage', 'mixed')   # noisy then curated, or one stage on both
 OPTIMIZERS = dict(ranger=ranger, adam=Adam)
 
 @dataclass
@@ -68,9 +68,9 @@ class TrainConfig:
     arch: str = 'xresnet50'          # network: an audio XResNet or a small `audio_cnn` (`model.ARCHS`)
     bs: int = 64                     # batch size
     n_folds: int = 5                 # number of folds over the curated set
-    fold_method: str = 'kfold'       # 'stratified' (iterative), 'kfold' (plain, shuffled) or 'group' (the label table's `group` column)
+    fold_method: FoldMethod = 'kfold'       # 'stratified' (iterative), 'kfold' (plain, shuffled) or 'group' (the label table's `group` column)
     seed: int = 42                   # folds, weights, data order
-    mode: str = 'two_stage'          # 'two_stage' (noisy, then curated) or 'mixed' (one stage, both sets)
+    mode: TrainMode = 'two_stage'          # 'two_stage' (noisy, then curated) or 'mixed' (one stage, both sets)
     noisy_sched: list = field(default_factory=lambda: [[10, 3e-3], [10, 1e-3]])  # stage 1: (epochs, lr) per fit_flat_cos
     curated_sched: list = field(default_factory=lambda: [[50, 3e-4]])           # stage 2
     mixed_sched: list = field(default_factory=lambda: [[50, 1e-3]])             # the one stage of mode 'mixed'
@@ -82,7 +82,7 @@ class TrainConfig:
     wd: float|None = None            # weight decay (None: fastai's default)
     max_noisy: int|None = None       # use at most this many noisy clips (None: all)
     drop_bad: bool = True            # drop the six known-bad curated clips
-    opt: str = 'ranger'              # optimiser: 'ranger' (RAdam + Lookahead, the seed's) or 'adam'
+    opt: str = 'ranger'              # optimiser: 'ranger' (RAdam + Lookahead, the reference write-up's) or 'adam'
     cpu_bf16: bool = False           # on the CPU, train in bfloat16 autocast with channels-last weights
     ema: float = 0.                  # decay per step of an exponential moving average of the weights (0: off); stages end on the average
     version: int = 1                 # format of this config
@@ -92,8 +92,8 @@ class TrainConfig:
                           else SpecConfig.from_dict(self.spec)).to_dict()
         except (ValueError, TypeError) as e: raise ConfigError(f'TrainConfig.spec: {e}') from e
         for p in _PHASES: setattr(self, p, [[int(e), float(lr)] for e, lr in getattr(self, p)])
-        for what, choices in (('mode', TRAIN_MODES), ('fold_method', FOLD_METHODS), ('opt', OPTIMIZERS)):
-            check_choice(getattr(self, what), choices, f'TrainConfig: {what}', ConfigError)
+        for what, choices in (('mode', TrainMode), ('fold_method', FoldMethod), ('opt', OPTIMIZERS)):
+            check_choice(getattr(self, what), choices, f'TrainConfig {what}')
         if not 0 <= self.noisy_prob < 1: raise ConfigError(f'TrainConfig: noisy_prob must be in [0, 1), got {self.noisy_prob}')
         if not 0 <= self.ema < 1: raise ConfigError(f'TrainConfig: ema must be in [0, 1), got {self.ema}')
 
@@ -132,7 +132,7 @@ class TrainConfig:
     @classmethod
     def preset(cls, name, **kwargs):
         "The named preset (see `TRAIN_PRESETS`), with `kwargs` overriding its settings"
-        if name not in TRAIN_PRESETS: raise ConfigError(f'unknown training preset {name!r}; choose one of {list(TRAIN_PRESETS)}')
+        check_choice(name, TRAIN_PRESETS, 'training preset')
         return cls.from_dict({**TRAIN_PRESETS[name], **kwargs})
 
 # %% ../nbs/03_kfold_train.ipynb #0b45e79f
@@ -442,25 +442,4 @@ def merge_run(path, plot=True):
         atomic_savefig(fig, path/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
         plt.close(fig)
     atomic_to_csv(res, path/'results.csv')
-    return res
-
-# %% ../nbs/03_kfold_train.ipynb #c96a81bb
-def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
-              preset:str='seed', # training preset: seed, best, fast or cpu
-              out:Path=None, # run folder, created or resumed (default: runs/PRESET)
-              folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
-              device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
-              config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
-              num_workers:int=None): # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
-    "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
-    if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
-    cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
-    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers)
-    parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
-    return run.fit(folds)
-
-def merge_cmd(run:Path): # a run folder written by `fsd-tagger train`
-    "Merge the out-of-fold predictions of a run's finished folds: results.csv, oof.csv, per-class lwlrap"
-    res = merge_run(run)
-    print(res.to_string(index=False)); print(f'written: {Path(run)}/results.csv, oof.csv, per_class_lwlrap.csv/.png')
     return res

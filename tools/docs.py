@@ -3,13 +3,16 @@
 With Quarto on PATH this is nbdev's own `nbdev-docs`, fed with executed notebooks. Without Quarto (our machines):
 1. execute every notebook (or reuse the executed copies that `tools/run_tests.py` saved in `_exec/` for the same
    sources), two at a time;
-2. process them with nbdev's docs processors (`FilterDefaults`: front matter, show_doc, hidden cells, doc links,
+2. document every exported name as nbdev does (a `show_doc` cell after the cell that defines it; the notebooks carry
+   `show_doc` cells only for methods worth a heading), computing those cells' outputs here because the executed
+   notebooks are reused and nbdev's `exec_show_docs` is skipped (pyproject.toml);
+   process them with nbdev's docs processors (`FilterDefaults`: front matter, show_doc, hidden cells, doc links,
    Quarto cell options), the same processing `nbdev-proc-nbs` applies, into `_proc/` — called as a library, because the
    `nbdev-proc-nbs` command first tries to download and install Quarto;
 3. render each processed notebook to one self-contained HTML page with markdown-it-py (CommonMark + tables, raw HTML)
    and Pygments: prose, code, outputs, plots inlined as data URIs, a sidebar listing the pages in notebook order, and
    one local stylesheet. Nothing is fetched from the network."""
-import base64, html, json, os, re, shutil, subprocess, sys, time
+import base64, html, importlib, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +68,28 @@ def executed(nbs):
     return [EXEC/p.name for p in nbs]
 
 # ---------------------------------------------------------------- 2. nbdev's docs processing
+def document_exports(nb):
+    "Insert, as nbdev's `add_show_docs` does, a `show_doc(name)` cell after each exported definition not documented yet, with its output"
+    from nbdev.processors import NBProcessor, add_show_docs
+    from nbdev.showdoc import show_doc
+    from fastcore.xtras import dict2obj
+    m = next((re.search(r'#\|\s*default_exp\s+(\S+)', c.source) for c in nb.cells if 'default_exp' in c.source), None)
+    if not m: return nb
+    NBProcessor(nb=nb, procs=[add_show_docs]).process()
+    cells, runs = [], []   # add_show_docs inserts a cell's names last to first: put each run of new cells in source order
+    for c in nb.cells + [None]:
+        if c is not None and getattr(c, 'has_sd', False): runs.append(c); continue
+        cells += runs[::-1] + ([c] if c is not None else []); runs = []
+    nb.cells = cells
+    ns = vars(importlib.import_module(f'fsd_tagger.{m.group(1)}'))
+    for c in nb.cells:
+        if getattr(c, 'has_sd', False):
+            r = show_doc(eval(c.source[len('show_doc('):-1], ns))
+            c.outputs = dict2obj([dict(output_type='execute_result', execution_count=None, metadata={},
+                                       data={'text/markdown': r._repr_markdown_(), 'text/plain': repr(r)})])
+            c.metadata = dict2obj(c.get('metadata', {})); c.pop('has_sd')
+    return nb
+
 def process(exec_nbs):
     "Run nbdev's docs processors over the executed notebooks, writing `_proc/<name>.ipynb`"
     from fastcore.nbio import read_nb, write_nb
@@ -80,6 +105,7 @@ def process(exec_nbs):
         nb.path_ = str(NBS/p.name)  # nbdev names the page after the source notebook
         with working_directory(NBS), warnings.catch_warnings():
             warnings.simplefilter('ignore')
+            document_exports(nb)
             FilterDefaults()(nb)
         write_nb(nb, PROC/p.name)
         out.append(PROC/p.name)
@@ -272,6 +298,8 @@ def build_quarto(exec_nbs):
     from nbdev.quarto import refresh_quarto_yml
     os.chdir(ROOT)
     refresh_quarto_yml()  # writes nbs/nbdev.yml from pyproject.toml (and nbs/_quarto.yml only if missing)
+    from fastcore.nbio import read_nb, write_nb
+    for p in exec_nbs: write_nb(document_exports(read_nb(p)), p)
     for f in NBS.iterdir():
         if f.is_file() and f.suffix != '.ipynb': shutil.copy2(f, EXEC/f.name)
     subprocess.run([str(Path(sys.executable).parent/'nbdev-docs'), '--path', str(EXEC)], cwd=ROOT, check=True)

@@ -5,8 +5,11 @@
     python tools/run_tests.py --cuda 01 02    # on a GPU machine: the `cuda` cells run too
 
 Each notebook that passes is also saved with its outputs to `_exec/` (git-ignored), stamped with a key of the sources,
-so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time."""
-import argparse, hashlib, multiprocessing as mp, os, sys, time
+so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time.
+
+Each notebook runs with its own temporary folder (TMPDIR, inherited by the CLI processes it starts), removed when the
+notebook ends, passed or failed: the tests' toy datasets and training runs never pile up in /tmp."""
+import argparse, hashlib, multiprocessing as mp, os, shutil, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from unittest import mock
@@ -30,6 +33,10 @@ def _saver(key):
         write_nb(nb, tmp); tmp.replace(EXEC/Path(fn).name)
     return _save
 
+def _du(path):
+    "Bytes under `path`"
+    return sum(f.stat().st_size for f in Path(path).rglob('*') if f.is_file() and not f.is_symlink())
+
 def _run(nb, key=None, cuda=False):
     from nbdev.config import get_config
     from nbdev.test import test_nb
@@ -39,9 +46,13 @@ def _run(nb, key=None, cuda=False):
     os.chdir(ROOT/'nbs')
     (EXEC/nb.name).unlink(missing_ok=True)
     # test_nb(save=True) writes the executed notebook with nbdev.test.write_nb: redirect it to _exec/
-    with mock.patch('nbdev.test.write_nb', _saver(key or source_key())):
-        ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout, save=True)
-    return nb.name, ok, secs
+    tmp = tempfile.mkdtemp(prefix=f'fsd-test-{nb.stem}-')
+    os.environ['TMPDIR'], tempfile.tempdir = tmp, tmp  # this process is this notebook's alone (max_tasks_per_child=1)
+    try:
+        with mock.patch('nbdev.test.write_nb', _saver(key or source_key())):
+            ok, secs = test_nb(nb, skip_flags=flags, basepath=ROOT, cell_timeout=cfg.cell_timeout, save=True)
+        return nb.name, ok, secs, _du(tmp)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
 
 def run(nbs, workers=None, cuda=False):
     "Run notebooks `nbs` as tests, two at a time (`cuda`: their `cuda` cells too); print one line per notebook and return `[(name, ok, secs)]`"
@@ -50,8 +61,8 @@ def run(nbs, workers=None, cuda=False):
     # a fresh process per notebook: IPython's shell replaces __main__ in the process that ran one
     with ProcessPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1), mp_context=mp.get_context('spawn'),
                              max_tasks_per_child=1) as ex:
-        for name, ok, secs in ex.map(_run, nbs, [key]*len(nbs), [cuda]*len(nbs)):
-            print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s)", flush=True)
+        for name, ok, secs, tmp_bytes in ex.map(_run, nbs, [key]*len(nbs), [cuda]*len(nbs)):
+            print(f"{'PASS' if ok else 'FAIL'}  {name}  ({secs:.0f} s, {tmp_bytes/2**20:.0f} MiB of temporary files, removed)", flush=True)
             res.append((name, ok, secs))
     return res
 
