@@ -53,12 +53,21 @@ def _check_file(path):
     "Raise `FSDDataError` if `path` is not an existing file"
     if not Path(path).is_file(): raise FSDDataError(f'{path}: no such audio file')
 
+def _check_finite(path, x):
+    "Raise `AudioReadError` if the samples `x` read from `path` hold NaN or infinite values"
+    if not np.isfinite(x).all():
+        raise AudioReadError(f'{path}: audio holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} infinite samples; '
+                             'repair or remove the file')
+
+_FLOAT_SUBTYPES = ('FLOAT', 'DOUBLE')   # the only sample formats that can hold NaN or inf
+
 def audio_header(path):
-    "`(frames, samplerate, channels)` from the header of audio file `path`"
+    "`(frames, samplerate, channels)` from the header of audio file `path`; a float file is also read to check its samples are finite"
     _check_file(path)
     try: i = sf.info(str(path))
     except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
     if i.frames <= 0: raise FSDDataError(f'{path}: empty audio file (0 frames)')
+    if i.subtype in _FLOAT_SUBTYPES: _check_finite(path, sf.read(str(path), dtype='float32')[0])
     return i.frames, i.samplerate, i.channels
 
 # %% ../nbs/01_spectrogram.ipynb #bb438a98
@@ -78,6 +87,7 @@ def load_audio(path, start=None, stop=None, sr=FSD_SR):
             x, file_sr = f.read(n, dtype='float32', always_2d=True), f.samplerate
     except FSDDataError: raise
     except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
+    _check_finite(path, x)
     wav = torch.from_numpy(np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]))[None]
     return resample(wav, file_sr, sr)
 

@@ -6,17 +6,14 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #345d5559
 from __future__ import annotations
-import argparse, contextlib, inspect, json, sys, time
+import argparse, contextlib, inspect, json, os, sys, time
 from pathlib import Path
 from typing import Annotated
-import pandas as pd, matplotlib.pyplot as plt
 from fastcore.basics import ifnone, str_enum
 from fastcore.script import anno_parser
 from .core import *
-from .data import FSDPaths, download_fsd, eda_report
-from .toy import make_toy_fsd
-from .train import TrainConfig, TrainRun, merge_run
-from .inference import Pool, Ensemble, Tagger, parse_folds, make_submission, evaluate, expand_audio_paths
+# the rest of the package (torch, fastai, pandas, matplotlib) is imported inside each command, so that
+# `fsd-tagger --help` and a command's --help answer at once
 
 # %% auto #0
 __all__ = ['OutputFormat', 'COMMANDS', 'USER_ERRORS', 'toy_cmd', 'download_cmd', 'eda_cmd', 'train_cmd', 'merge_cmd',
@@ -30,8 +27,9 @@ def toy_cmd(dest:Path, # folder to write the toy dataset to
             n_test:int=80, # test clips (their labels go to test_labels.csv)
             noisy_error:float=0.3, # share of noisy clips with a wrong label
             seed:int=0, # random seed: the same seed gives the same files
-            force:bool=False): # rebuild even if an identical toy dataset is there
+            force:bool=False): # rebuild even if an identical toy dataset is there, replacing toy files someone changed
     "Write a synthetic dataset in the FSDKaggle2019 layout"
+    from fsd_tagger.toy import make_toy_fsd
     t = time.time()
     root = make_toy_fsd(dest, n_classes, n_curated, n_noisy, n_test, noisy_error, seed, force=force)
     info = json.loads((root/'toy_info.json').read_text())
@@ -43,12 +41,14 @@ def toy_cmd(dest:Path, # folder to write the toy dataset to
 def download_cmd(dest:Path, # folder to download FSDKaggle2019 into
                  force:bool=False): # download again even when complete
     "Download FSDKaggle2019 from Kaggle (needs an API token and the competition rules accepted)"
+    from fsd_tagger.data import download_fsd
     return download_fsd(dest, force=force)
 
 def eda_cmd(data:Path, # dataset root (FSDKaggle2019 layout)
             out:Path='eda', # folder for tables, plots and the profile report
             no_profile:bool=False): # skip the ydata-profiling HTML report
     "Label statistics, audio metadata, plots and a profile report of a dataset"
+    from fsd_tagger.data import eda_report
     s = eda_report(data, out, profile=not no_profile)
     print('\n'.join(f'{k:>22}: {v}' for k, v in s.items()))
     return s
@@ -60,16 +60,20 @@ def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
               folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
               device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
               config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
-              num_workers:int=None): # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
+              num_workers:int=None, # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
+              keep_checkpoints:bool=False): # keep each finished stage's last.pth (about 4x the model's size) instead of removing it
     "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
+    from fsd_tagger.train import TrainConfig, TrainRun
+    from fsd_tagger.inference import parse_folds
     if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
     cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
-    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers)
+    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers, keep_checkpoints=keep_checkpoints)
     parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
     return run.fit(folds)
 
 def merge_cmd(run:Path): # a run folder written by `fsd-tagger train`
     "Merge the out-of-fold predictions of a run's finished folds: results.csv, oof.csv, per-class lwlrap"
+    from fsd_tagger.train import merge_run
     res = merge_run(run)
     print(res.to_string(index=False)); print(f'written: {Path(run)}/results.csv, oof.csv, per_class_lwlrap.csv/.png')
     return res
@@ -89,6 +93,9 @@ def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and 
                step:float=0.5, # window step, as a fraction of the training crop
                device:str=None): # torch device (default: cuda when available)
     "Tag the test clips with a run's fold ensemble and write a checked submission.csv"
+    import pandas as pd
+    from fsd_tagger.inference import Tagger, parse_folds, make_submission
+    check_writable(out, 'submission')   # before the models are loaded and the test set is tagged
     t = time.time()
     tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, beta=beta, step=step, device=device)
     out = make_submission(data, run, out, tagger=tagger)
@@ -100,6 +107,8 @@ def evaluate_cmd(submission:Path, # submission CSV (fname + one probability colu
                  out:Path=None, # folder for the per-class table and plot (default: none written)
                  usage:str=None): # only rows of this usage (Public or Private) of test_post_competition.csv
     "Overall and per-class lwlrap of a submission against test labels"
+    import matplotlib.pyplot as plt
+    from fsd_tagger.inference import evaluate
     r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None)
     t = r['per_class']
     print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.label.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
@@ -119,6 +128,8 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
                 tta:int=0, # augmented passes blended with the plain pass (each one more inference pass)
                 device:str=None): # torch device (default: cuda when available)
     "Tag audio files with a trained run; exit status 1 when a file could not be read"
+    import pandas as pd
+    from fsd_tagger.inference import Tagger, parse_folds, expand_audio_paths
     if not files: raise ConfigError('predict: give at least one audio file or folder')
     paths = expand_audio_paths(files)
     if not paths: raise FSDDataError(f'predict: no audio files in {list(files)}')
@@ -139,6 +150,7 @@ def demo_cmd(out:Path='demo_out', # folder for the data and every result
              seed:int=0, # seed of the toy dataset
              tta:int=0): # augmented passes blended into the test predictions (0: none)
     "The whole pipeline on the toy dataset: data, EDA, 2-fold two-stage training (`fast`), fold-ensemble submission, test lwlrap"
+    from fsd_tagger.data import FSDPaths
     out, t0 = Path(out), time.time()
     data = toy_cmd(out/'data', seed=seed)
     eda_cmd(data, out/'eda')
@@ -173,12 +185,24 @@ def _call(f, args):
     var = [k for k, p in inspect.signature(f).parameters.items() if p.kind is p.VAR_POSITIONAL]
     return f(*(args.pop(var[0], None) or []), **args) if var else f(**args)
 
+def _plain_output():
+    "No progress bars when stdout is not a terminal: fastprogress would write every update of every bar to the log"
+    import fastprogress.fastprogress as fp
+    fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+
 def main(argv=None):
     "Entry point of the `fsd-tagger` command"
     args = vars(cli_parser().parse_args(argv))
     name = args.pop('command'); args.pop('pdb', None); args.pop('xtra', None)
+    if not sys.stdout.isatty(): _plain_output()
+    say = lambda msg: print(f'fsd-tagger {name}: {msg}', file=sys.stderr)
     try: res = _call(COMMANDS[name][0], args)
     except USER_ERRORS as e:
-        print(f'fsd-tagger {name}: error: {e}', file=sys.stderr)
-        return 2
+        if os.environ.get('FSD_TRACEBACK'): raise
+        say(f'error: {e}'); return 2
+    except OSError as e:
+        if os.environ.get('FSD_TRACEBACK'): raise
+        say(f'error: {os_error_message(e)}'); return 1
+    except KeyboardInterrupt:
+        say('interrupted' + ('; run the same command again to resume' if name == 'train' else '')); return 130
     return res if type(res) is int else 0

@@ -6,18 +6,18 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #11fc3638
 from __future__ import annotations
-import os, shutil, time
+import errno, os, shutil, tempfile, time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from fastcore.basics import str_enum
-import numpy as np, soundfile as sf, torch
-from fastai.torch_core import num_distrib
+import numpy as np, soundfile as sf
 
 # %% auto #0
-__all__ = ['FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'KaggleCredentialsError', 'listing', 'atomic_path',
-           'atomic_write_text', 'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'atomic_write_audio',
-           'atomic_copy_stream', 'choices_of', 'check_choice', 'default_device', 'multi_hot']
+__all__ = ['Pool', 'Ensemble', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'KaggleCredentialsError',
+           'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text', 'atomic_to_csv',
+           'atomic_torch_save', 'atomic_savefig', 'atomic_write_audio', 'atomic_copy_stream', 'choices_of',
+           'check_choice', 'clean_stale_tmp', 'os_error_message', 'check_writable', 'default_device', 'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -34,6 +34,12 @@ class ConfigError(FSDError, ValueError):
 
 class KaggleCredentialsError(FSDError, RuntimeError):
     "No Kaggle API token was found"
+
+class RunInUseError(FSDError, RuntimeError):
+    "A run folder, or one fold of it, is being written by another process"
+
+class OutputError(FSDError, OSError):
+    "An output that cannot be written: a read-only or full disk, a folder where a file should go"
 
 # %% ../nbs/00_core.ipynb #e0df05c1
 def listing(rows, n=5):
@@ -68,6 +74,7 @@ def atomic_to_csv(df, path, **kwargs):
 
 def atomic_torch_save(obj, path):
     "`torch.save(obj, path)` atomically"
+    import torch
     with atomic_path(path) as t: torch.save(obj, t)
     return Path(path)
 
@@ -97,10 +104,59 @@ def check_choice(value, choices, # `str_enum`, `Enum` or collection of the allow
     if value not in (opts := choices_of(choices)): raise ConfigError(f'unknown {what} {value!r}; choose one of {opts}')
     return value
 
+# %% ../nbs/00_core.ipynb #41a34b11
+Pool = str_enum('Pool', 'mean', 'max')              # how a clip's window scores are pooled (04)
+Ensemble = str_enum('Ensemble', 'arith', 'geo')     # how the fold models' probabilities are combined (04)
+
+# %% ../nbs/00_core.ipynb #a0d8e295
+def _pid_alive(pid):
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def clean_stale_tmp(folder):
+    "Remove the temporary files and folders of `atomic_path` in `folder` whose process has ended; return their names"
+    gone = []
+    for t in Path(folder).glob('.tmp-*'):
+        pid = t.name.rsplit('-', 2)[-2] if t.name.count('-') >= 3 else ''
+        if pid.isdigit() and _pid_alive(int(pid)): continue
+        shutil.rmtree(t, ignore_errors=True) if t.is_dir() else t.unlink(missing_ok=True)
+        gone.append(t.name)
+    return gone
+
+# %% ../nbs/00_core.ipynb #bd2fdc76
+_OS_REASONS = {errno.ENOSPC: 'no space left on the device', errno.EACCES: 'permission denied', errno.EPERM: 'permission denied',
+               errno.EROFS: 'read-only file system', errno.EISDIR: 'is a folder, not a file', errno.ENOTDIR: 'a part of the path is not a folder',
+               errno.ENOENT: 'no such file or folder', errno.EDQUOT: 'disk quota exceeded'}
+
+def os_error_message(e):
+    "One line for the `OSError` `e`: the path it concerns and what went wrong, in words"
+    reason = _OS_REASONS.get(e.errno, e.strerror or str(e))
+    return f'{e.filename}: {reason}' if e.filename else reason
+
+def check_writable(path, what='output'):
+    "Raise `OutputError` unless a file can be written at `path` (creating its folder): check outputs before long work"
+    path = Path(path)
+    if path.is_dir(): raise OutputError(f'{path}: is a folder; give a file name for the {what}')
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, t = tempfile.mkstemp(prefix=f'.tmp-{path.name}-{os.getpid()}-', dir=path.parent)
+        os.close(fd); os.unlink(t)
+    except OSError as e: raise OutputError(f'cannot write the {what}: {os_error_message(e)}') from None
+    return path
+
 # %% ../nbs/00_core.ipynb #5ea66315
 def default_device(device=None):
     "`device` as a `torch.device`; by default `cuda:LOCAL_RANK` under a distributed launcher, else `cuda` when available, else `cpu`"
-    if device is not None: return torch.device(device)
+    import torch
+    from fastai.torch_core import num_distrib
+    if device is not None:
+        try: d = torch.device(device)
+        except RuntimeError as e: raise ConfigError(f'device {device!r}: {e}') from None
+        if d.type == 'cuda' and not torch.cuda.is_available():
+            raise ConfigError(f'device {device!r}: torch sees no CUDA GPU on this machine; use --device cpu (or leave --device out)')
+        return d
     if not torch.cuda.is_available(): return torch.device('cpu')
     return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if num_distrib() > 1 else 'cuda')
 

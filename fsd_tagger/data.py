@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
 # %% ../nbs/00_eda.ipynb #d309cc61
 from __future__ import annotations
-import os, json, zipfile, hashlib, warnings
+import os, sys, json, zipfile, hashlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf
 import matplotlib.pyplot as plt
@@ -61,8 +61,10 @@ class FSDPaths:
 def read_vocab(csv):
     "Class names from a sample submission's header"
     csv = Path(csv)
-    if not csv.exists(): raise FSDDataError(f'{csv}: no such file (the vocabulary is read from sample_submission.csv).')
-    cols = pd.read_csv(csv, nrows=0).columns.tolist()
+    if not csv.is_file(): raise FSDDataError(f'{csv}: no such file (the vocabulary is read from sample_submission.csv).')
+    try: cols = pd.read_csv(csv, nrows=0).columns.tolist()
+    except pd.errors.EmptyDataError: raise FSDDataError(f'{csv}: empty file; expected a header `fname,<class>,...`.') from None
+    except ValueError as e: raise FSDDataError(f'{csv}: not a readable CSV ({str(e).strip()}).') from None
     if not cols or cols[0] != 'fname' or len(cols) < 2: raise FSDDataError(f'{csv}: expected a header `fname,<class>,...`, got {cols[:4]}')
     return cols[1:]
 
@@ -95,37 +97,68 @@ def _extract_zip(zf, dest, flatten=True):
             with z.open(m) as src: atomic_copy_stream(src, target)
     return Path(dest)
 
-def extract_fsd(dest):
-    "Unpack the downloaded archives in `dest` into the FSDKaggle2019 layout; skips what is complete"
-    dest = Path(dest)
-    outer = dest/f'{KAGGLE_COMPETITION}.zip'
-    if outer.exists():
-        with zipfile.ZipFile(outer) as z:
-            for m in z.infolist():
-                if not (dest/m.filename).exists() or (dest/m.filename).stat().st_size != m.file_size: z.extract(m, dest)
-        outer.unlink()
-    done = []
-    for zname, folder in FSD_ARCHIVES.items():
-        zf, out, marker = dest/zname, dest/folder, dest/f'.{folder}.complete'
-        if marker.exists() and out.is_dir(): done.append(folder); continue
-        if not zf.exists(): continue
-        _extract_zip(zf, out)
-        atomic_write_text(marker, hashlib.sha1(f'{zf.stat().st_size}'.encode()).hexdigest())
-        zf.unlink(); done.append(folder)
+def _check_unpacked(zf, out):
+    "Number of files of archive `zf` in folder `out`; `FSDDataError` when one is missing or has another size"
+    with zipfile.ZipFile(zf) as z: members = [m for m in z.infolist() if not m.is_dir()]
+    want = {Path(m.filename).name: m.file_size for m in members}
+    bad = [f for f, n in want.items() if not (out/f).is_file() or (out/f).stat().st_size != n]
+    if len(want) < len(members): bad.append(f'{len(members) - len(want)} member(s) with the name of another')
+    if bad: raise FSDDataError(f'{out}: does not hold every file of {zf} after unpacking:\n{listing(bad)}')
+    return len(members)
+
+def extract_fsd(dest, competition=KAGGLE_COMPETITION):
+    "Unpack the downloaded archives in `dest` into the FSDKaggle2019 layout; resumes where it stopped; deletes an archive only when done"
+    dest = Path(dest); outer = dest/f'{competition}.zip'
+    if Path(f'{outer}.kaggle-partial').exists():
+        raise FSDDataError(f'{outer}: the download is incomplete; run `fsd-tagger download {dest}` to resume it.')
+    cur, done = outer, []
+    try:
+        clean_stale_tmp(dest)                            # what a killed unpacking left
+        complete = lambda folder: (dest/f'.{folder}.complete').exists() and (dest/folder).is_dir()
+        if outer.exists():
+            with zipfile.ZipFile(outer) as z:
+                for m in z.infolist():                   # the inner archives of the folders still to unpack, and the CSVs
+                    t = dest/Path(m.filename).name           # the archive is flat; a path in a name cannot lead out of `dest`
+                    if m.is_dir() or (t.name in FSD_ARCHIVES and complete(FSD_ARCHIVES[t.name])): continue
+                    if not t.is_file() or t.stat().st_size != m.file_size:
+                        with z.open(m) as src: atomic_copy_stream(src, t)
+        for zname, folder in FSD_ARCHIVES.items():
+            cur, out = dest/zname, dest/folder
+            if complete(folder): done.append(folder); continue
+            if not cur.exists(): continue
+            _extract_zip(cur, out)
+            atomic_write_text(dest/f'.{folder}.complete', json.dumps(dict(archive=zname, files=_check_unpacked(cur, out))))
+            cur.unlink(); done.append(folder)           # the competition archive still holds it until every folder is done
+        if len(done) == len(FSD_ARCHIVES) and outer.exists(): outer.unlink()
+    except zipfile.BadZipFile as e:
+        raise FSDDataError(f'{cur}: not a complete zip archive ({e}); download it again with `fsd-tagger download {dest} --force`.') from None
+    except FSDError: raise
+    except OSError as e: raise OutputError(f'{dest}: cannot unpack {cur.name}: {os_error_message(e)}') from None
     return done
 
 # %% ../nbs/00_eda.ipynb #726d51be
+def _downloaded(dest, competition=KAGGLE_COMPETITION):
+    "Does `dest` hold what is left to unpack: the complete competition archive, or an archive or a finished folder per split?"
+    outer = dest/f'{competition}.zip'
+    if outer.is_file() and not Path(f'{outer}.kaggle-partial').exists(): return True
+    return (dest/'train_curated.csv').is_file() and all((dest/z).is_file() or (dest/f'.{f}.complete').exists() for z, f in FSD_ARCHIVES.items())
+
 def download_fsd(dest, competition=KAGGLE_COMPETITION, force=False):
-    "Download FSDKaggle2019 with the official Kaggle API into `dest` and unpack it; idempotent"
-    check_kaggle_credentials()
-    dest = Path(dest).expanduser(); dest.mkdir(parents=True, exist_ok=True)
+    "Download FSDKaggle2019 with the official Kaggle API into `dest` and unpack it; idempotent, and resumes an interrupted unpacking without downloading"
+    dest = Path(dest).expanduser()
     paths = FSDPaths(dest)
     complete = all((dest/f'.{f}.complete').exists() for f in FSD_ARCHIVES.values()) and paths.curated_csv.exists()
-    if complete and not force: print(f'{dest}: already complete'); return paths
-    from kaggle.api.kaggle_api_extended import KaggleApi  # imported late: `import kaggle` authenticates at import
-    api = KaggleApi(); api.authenticate()
-    api.competition_download_files(competition, path=str(dest), quiet=False, force=force)
-    extract_fsd(dest)
+    if complete and not force:
+        extract_fsd(dest, competition)                    # removes an archive that an interruption left behind
+        print(f'{dest}: already complete'); return paths
+    if force or not _downloaded(dest, competition):
+        check_kaggle_credentials()
+        check_writable(dest/f'{competition}.zip', 'download')
+        from kaggle.api.kaggle_api_extended import KaggleApi  # imported late: `import kaggle` authenticates at import
+        api = KaggleApi(); api.authenticate()
+        api.competition_download_files(competition, path=str(dest), quiet=False, force=force)
+    else: print(f'{dest}: unpacking the archives already downloaded')
+    extract_fsd(dest, competition)
     return paths.check()
 
 # %% ../nbs/00_eda.ipynb #1508ee73
@@ -160,8 +193,10 @@ def read_labels(csv, audio_dir=None, vocab=None, drop_bad=False):
     csv = Path(csv)
     if not csv.is_file(): raise FSDDataError(f'{csv}: no such label file.')
     try: df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError: raise FSDDataError(f'{csv}: empty file; expected a header `fname,labels` and one row per clip.') from None
     except Exception as e: raise FSDDataError(f'{csv}: not a readable CSV ({e}).') from e
     if list(df.columns[:2]) != ['fname', 'labels']: raise FSDDataError(f'{csv}: expected columns `fname,labels`, got {list(df.columns[:4])}.')
+    if df.empty: raise FSDDataError(f'{csv}: has a header but no rows; a label table needs one row per clip.')
     df = df.assign(labels=[[l.strip() for l in s.split(',') if l.strip()] for s in df['labels']])
     if drop_bad: df = df[~df.fname.isin(BAD_CURATED)].reset_index(drop=True)
     return check_labels(df, csv, vocab, audio_dir)
@@ -173,7 +208,9 @@ def load_split(root, split='curated', drop_bad=True):
     vocab = p.vocab()
     if split == 'test':
         if p.test_labels.exists(): return read_labels(p.test_labels, p.test, vocab)
-        df = pd.read_csv(p.sample_submission, usecols=['fname'], dtype=str)
+        try: df = pd.read_csv(p.sample_submission, usecols=['fname'], dtype=str)
+        except ValueError as e: raise FSDDataError(f'{p.sample_submission}: not a readable CSV ({str(e).strip()}).') from None
+        if df.empty: raise FSDDataError(f'{p.sample_submission}: has a header but no rows; it lists the test clips, one per row.')
         return check_labels(df.assign(labels=[[] for _ in range(len(df))]), p.sample_submission, audio_dir=p.test, labels_required=False)
     if split not in ('curated', 'noisy'): raise ConfigError(f"split must be 'curated', 'noisy' or 'test', got {split!r}")
     folder, csv = (p.train_curated, p.curated_csv) if split == 'curated' else (p.train_noisy, p.noisy_csv)
@@ -215,18 +252,40 @@ def audio_info(files, n_workers=None, progress=True):
 # %% ../nbs/00_eda.ipynb #8bbbfd95
 def _stamp(p): s = p.stat(); return f'{s.st_size}:{s.st_mtime_ns}'
 
+def _user_cache():
+    "The folder for caches that cannot live next to the data: `$XDG_CACHE_HOME/fsd_tagger`, by default `~/.cache/fsd_tagger`"
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'fsd_tagger'
+
+def _info_caches(folder):
+    "Where the audio-info cache of `folder` may live, in order: next to the data, then the user's cache folder (named after the absolute path)"
+    folder = Path(folder).resolve()
+    key = hashlib.sha1(str(folder).encode()).hexdigest()[:12]
+    return [folder.parent/f'.audio_info_{folder.name}.csv', _user_cache()/'audio_info'/f'{folder.name}-{key}.csv']
+
+def _read_cache(p):
+    "The rows of the cache file `p`; none when it is missing, unreadable or of another format"
+    try:
+        df = pd.read_csv(p, keep_default_na=False)
+        if set(_INFO_COLS + ['stamp']) <= set(df.columns): return df
+    except (OSError, ValueError): pass
+    return pd.DataFrame(columns=_INFO_COLS+['stamp'])
+
 def cached_audio_info(folder, **kwargs):
-    "`audio_info` of every file in `folder`, cached next to it; re-reads only new or changed files"
+    "`audio_info` of every file in `folder`, cached next to it (or in the user's cache folder); re-reads only new or changed files"
     folder = Path(folder)
     if not folder.is_dir(): raise FSDDataError(f'{folder}: no such audio folder.')
-    cache = folder.parent/f'.audio_info_{folder.name}.csv'
+    caches = _info_caches(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith('.'))
     stamps = {p.name: _stamp(p) for p in files}
-    old = pd.read_csv(cache, keep_default_na=False) if cache.exists() else pd.DataFrame(columns=_INFO_COLS+['stamp'])
-    keep = old[np.array([stamps.get(f) == s for f, s in zip(old.fname, old.stamp.astype(str))], dtype=bool)]
+    olds = [d for d in map(_read_cache, caches) if len(d)]
+    old = pd.concat(olds) if olds else pd.DataFrame(columns=_INFO_COLS+['stamp'])
+    keep = old[np.array([stamps.get(f) == s for f, s in zip(old.fname, old.stamp.astype(str))], dtype=bool)].drop_duplicates('fname')
     new = audio_info([p for p in files if p.name not in set(keep.fname)], **kwargs).assign(stamp=lambda d: d.fname.map(stamps))
     df = pd.concat([d for d in (keep, new) if len(d)] or [new]).sort_values('fname').reset_index(drop=True)
-    atomic_to_csv(df, cache)
+    for c in caches:                                   # the data may be read-only (a mounted Kaggle input): then the next place
+        try: atomic_to_csv(df, c); break
+        except OSError: continue
+    else: print(f'note: audio info of {folder} not cached: neither {caches[0].parent} nor {caches[1].parent} can be written', file=sys.stderr)
     return df[_INFO_COLS]
 
 # %% ../nbs/00_eda.ipynb #c4bb4a7f

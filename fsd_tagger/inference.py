@@ -6,26 +6,25 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/tta_submit.html.md"""
 
 # %% ../nbs/04_tta_submit.ipynb #2a0358bd
 from __future__ import annotations
-import json, sys
+import hashlib, json, random, sys
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from fastcore.basics import store_attr, ifnone, listify, patch, str_enum
+from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
-from .data import FSDPaths, read_labels
+from .data import FSDPaths, FSD_CLASSES, read_labels
 from .audio import (load_audio, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['Pool', 'Ensemble', 'pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds',
-           'parse_folds', 'Tagger', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission',
-           'make_submission', 'read_test_labels', 'evaluate']
+__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds', 'Tagger',
+           'clip_key', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'make_submission',
+           'read_test_labels', 'evaluate']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
-Pool = str_enum('Pool', 'mean', 'max')   # how a clip's window scores are pooled
-
 def pool_windows(scores, counts, how:Pool='mean'):
     "Pool window scores [sum(counts), c] into clip scores [len(counts), c]: `how` is 'mean' or 'max' over each clip's windows"
     check_choice(how, Pool, 'pool')
@@ -36,8 +35,6 @@ def pool_windows(scores, counts, how:Pool='mean'):
     return torch.stack([c.mean(0) if how == 'mean' else c.amax(0) for c in chunks])
 
 # %% ../nbs/04_tta_submit.ipynb #017ae17d
-Ensemble = str_enum('Ensemble', 'arith', 'geo')   # how the folds' probabilities are combined
-
 def ensemble_probs(probs, how:Ensemble='arith', eps=1e-7):
     "Combine probabilities [n_models, ...] over the first axis: arithmetic ('arith') or geometric ('geo') mean"
     check_choice(how, Ensemble, 'ensemble')
@@ -82,13 +79,32 @@ def parse_folds(folds, n_folds=None):
     return sorted(set(ks))
 
 # %% ../nbs/04_tta_submit.ipynb #e0c34072
+def _is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+def _is_num(x): return (_is_int(x) or isinstance(x, (float, np.floating))) and not np.isnan(x)
+
+def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, **_):
+    "Raise `ConfigError` for an inference setting out of its range: the one check behind `Tagger`, `from_run` and the CLI"
+    check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
+    if not _is_num(step) or not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step!r}')
+    if not _is_int(tta) or tta < 0: raise ConfigError(f'tta is a number of augmented passes, a whole number >= 0; got {tta!r}')
+    if not _is_num(beta) or not 0 <= beta <= 1: raise ConfigError(f'beta is the weight of the plain pass in the TTA blend, in [0, 1]; got {beta!r}')
+    if not _is_int(bs) or bs < 1: raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
+
+def _run_augment(run):
+    "What run folder `run`'s config.json says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
+    f = Path(run)/'config.json'
+    if not f.is_file(): return None
+    try: d = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FSDDataError(f'{f}: not valid JSON ({e})') from None
+    return d.get('augment') if isinstance(d, dict) else None
+
 class Tagger:
     "Tag whole clips with fold models `models` (from `load_tagger`): windows, TTA, window pooling and fold ensemble"
-    def __init__(self, models, pool:Pool='max', ensemble:Ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0):
+    def __init__(self, models, pool:Pool='max', ensemble:Ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0,
+                 augs=None): # TTA augmentations: a list, or a function of a `SpecConfig`; None: those each model trained with
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
-        check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
-        if not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step}')
+        _check_args(pool, ensemble, step, tta, beta, bs)
         m0 = self.models[0]
         for m in self.models[1:]:
             if list(m.vocab) != list(m0.vocab): raise ValueError('Tagger: the models have different class lists')
@@ -98,18 +114,26 @@ class Tagger:
         self.vocab, self.cfg = list(m0.vocab), m0.cfg
         for m in self.models: m.to(self.device).eval()
         self.specs = [SpecTransform(m.cfg).to(self.device) for m in self.models]
-        self.augs = [Pipeline([*default_augs(m.cfg), s], split_idx=0) for m, s in zip(self.models, self.specs)]
+        self.train_augs = [listify(augs(m.cfg) if callable(augs) else augs) if augs is not None else
+                           ifnone(m.augmentations() if hasattr(m, 'augmentations') else None, default_augs(m.cfg)) for m in self.models]
+        if tta and not all(self.train_augs):
+            raise ConfigError(f'tta={tta}: the model(s) were trained without augmentation, so every augmented pass would repeat the plain pass; use tta=0')
+        self.augs = [Pipeline([*a, s], split_idx=0) for a, s in zip(self.train_augs, self.specs)]
 
     @classmethod
     def from_run(cls, run, folds=None, device=None, **kwargs):
         "A `Tagger` of the finished folds of run folder `run` (all of them, or those in `folds`)"
+        _check_args(**kwargs)
         done = finished_folds(run)
         if not done: raise FSDDataError(f'{run}: no finished fold (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
         folds = done if folds is None else listify(folds)
         missing = [k for k in folds if k not in done]
         if missing: raise FSDDataError(f'{run}: fold(s) {missing} not finished; finished: {done}')
         dev = default_device(device)
-        t = cls([load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds], device=dev, **kwargs)
+        models = [load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds]
+        if any(m.augs is None for m in models) and _run_augment(run) is False:   # exported before taggers recorded their augmentations
+            for m in models: m.augs = ifnone(m.augs, [])
+        t = cls(models, device=dev, **kwargs)
         t.run, t.folds = Path(run), folds
         return t
 
@@ -124,27 +148,54 @@ def windows(self:Tagger, wav):
     n = self.cfg.n_samples
     return clip_windows(wav, n, max(1, int(round(self.step*n))), self.cfg.pad_mode)
 
+def clip_key(wav):
+    "Identity of waveform `wav` from its samples alone: not its path, nor its place in a batch"
+    return hashlib.blake2b(wav.detach().cpu().contiguous().numpy().tobytes(), digest_size=8).hexdigest()
+
+@patch
+def aug_seed(self:Tagger, key, aug):
+    "The random seed of augmented pass `aug` of the clip with `clip_key` `key`: from the tagger's `seed`, the clip and the pass only"
+    return int.from_bytes(hashlib.blake2b(f'{self.seed}:{key}:{aug}'.encode(), digest_size=8).digest(), 'little') >> 1
+
+@contextmanager
+def _seeded(seed, device):
+    "torch's (CPU and `device`'s) and Python's random generators seeded with `seed` inside the block, their states restored after it"
+    state = random.getstate()
+    with torch.random.fork_rng(devices=[ifnone(device.index, torch.cuda.current_device())] if device.type == 'cuda' else []):
+        torch.manual_seed(seed); random.seed(seed)
+        try: yield
+        finally: random.setstate(state)
+
+_AUG_WINDOWS = 64   # a clip's windows are augmented this many at a time: a fixed number, so that `bs` does not change the draws
+
+@patch
+def _aug_inputs(self:Tagger, i, w, counts, seeds):
+    "Model inputs of model `i`'s augmented pass for windows `w`, in batches of `bs`: clip j's `counts[j]` windows augmented under `seeds[j]`"
+    buf = []
+    for cw, s in zip(torch.split(w, counts), seeds):
+        with _seeded(s, self.device):
+            buf += [self.augs[i](AudioTensor(b.to(self.device), sr=self.cfg.sr)).as_subclass(torch.Tensor) for b in torch.split(cw, _AUG_WINDOWS)]
+        if sum(map(len, buf)) >= self.bs:
+            x = torch.cat(buf); k = len(x)//self.bs*self.bs
+            yield from torch.split(x[:k], self.bs); buf = [x[k:]]
+    if sum(map(len, buf)): yield torch.cat(buf)
+
 @patch
 @torch.no_grad()
-def _window_probs(self:Tagger, i, w, aug=None):
-    "Probabilities [n_windows, c] of model `i` for windows `w`, with augmented pass number `aug` (None: plain)"
-    model, out = self.models[i].model, []
-    for b in torch.split(w, self.bs):
-        b = b.to(self.device)
-        if aug is None: x = self.specs[i](b)
-        else:
-            with torch.random.fork_rng(devices=[ifnone(self.device.index, torch.cuda.current_device())] if self.device.type == 'cuda' else []):
-                torch.manual_seed(self.seed*1000 + aug)
-                x = self.augs[i](AudioTensor(b, sr=self.cfg.sr)).as_subclass(torch.Tensor)
-        out.append(torch.sigmoid(model(x).float()).cpu())
-    return torch.cat(out)
+def _window_probs(self:Tagger, i, w, aug=None, counts=None, seeds=None):
+    "Probabilities [n_windows, c] of model `i` for windows `w`: the plain pass, or augmented pass `aug` with each clip's windows (`counts`) seeded by `seeds`"
+    model = self.models[i].model
+    xs = (self.specs[i](b.to(self.device)) for b in torch.split(w, self.bs)) if aug is None else self._aug_inputs(i, w, counts, seeds)
+    return torch.cat([torch.sigmoid(model(x).float()).cpu() for x in xs])
 
 @patch
 def window_probs(self:Tagger, wavs):
     "Window probabilities [n_models, 1+tta, n_windows, c] of waveforms `wavs` (plain pass first, then the TTA passes), and windows per clip"
     ws = [self.windows(w) for w in wavs]
     counts, w = [len(x) for x in ws], torch.cat(ws)
-    return torch.stack([torch.stack([self._window_probs(i, w, j) for j in (None, *range(self.tta))]) for i in range(len(self.models))]), counts
+    keys = [clip_key(x) for x in wavs] if self.tta else []
+    passes = lambda i: [self._window_probs(i, w)] + [self._window_probs(i, w, j, counts, [self.aug_seed(k, j) for k in keys]) for j in range(self.tta)]
+    return torch.stack([torch.stack(passes(i)) for i in range(len(self.models))]), counts
 
 def pool_passes(wp, counts, pool='mean', beta=0.25, tta=None):
     "Clip probabilities [n_models, n_clips, c] from `window_probs`: each pass pooled per clip, the first `tta` augmented passes blended in"
@@ -165,18 +216,26 @@ def clip_probs(self:Tagger, wavs):
 def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False):
     "DataFrame of ensembled class probabilities (index: path) for audio files `paths`; `.attrs['failed']`: {path: error}"
     if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
+    if not _is_int(chunk) or chunk < 1: raise ConfigError(f'chunk is a number of files, a whole number >= 1; got {chunk!r}')
     paths = [str(p) for p in listify(paths)]
     done, probs, failed = [], [], {}
+    def fail(e, p):
+        if errors == 'raise': raise e
+        failed[p] = str(e)
     it = range(0, len(paths), chunk)
     if progress and len(paths) > chunk: it = progress_bar(it); it.comment = f'{len(paths)} files, {chunk} per step'
     for s in it:
-        wavs = []
+        wavs, names = [], []
         for p in paths[s:s + chunk]:
-            try: wavs.append(read_clip(p, self.cfg.sr)); done.append(p)
-            except AudioReadError as e:
-                if errors == 'raise': raise
-                failed[p] = str(e)
-        if wavs: probs.append(self.clip_probs(wavs))
+            try: wavs.append(read_clip(p, self.cfg.sr)); names.append(p)
+            except AudioReadError as e: fail(e, p)
+        if not wavs: continue
+        cp = self.clip_probs(wavs)
+        ok = torch.isfinite(cp).all(2).all(0)   # finite samples far out of range can still overflow the spectrogram
+        for p, w, good in zip(names, wavs, ok.tolist()):
+            if not good: fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio (largest sample {w.abs().max().item():.3g}; '
+                                             'float audio should lie within [-1, 1]); repair or remove the file'), p)
+        done += [p for p, good in zip(names, ok.tolist()) if good]; probs.append(cp[:, ok])
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
     p = torch.cat(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
@@ -196,6 +255,8 @@ def expand_audio_paths(items, extensions=AUDIO_EXTS):
 @patch
 def predict(self:Tagger, items, top_k=5, threshold=None, progress=True):
     "DataFrame of `path`, `tags` (best first), `scores` and every class probability for audio files/folders `items`"
+    if not _is_int(top_k) or top_k < 1: raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
+    if threshold is not None and (not _is_num(threshold) or not 0 <= threshold <= 1): raise ConfigError(f'threshold is a probability in [0, 1]; got {threshold!r}')
     paths = expand_audio_paths(items)
     p = self.predict_proba(paths, errors='skip', progress=progress)
     tags, scores = [], []
@@ -209,6 +270,31 @@ def predict(self:Tagger, items, top_k=5, threshold=None, progress=True):
     return df
 
 # %% ../nbs/04_tta_submit.ipynb #b6f82129
+def _rows(idx, in_file):
+    "Rows `idx` (0-based data rows) as CSV line numbers (header on line 1) when read from a file, else as row numbers"
+    idx = list(idx); what = 'line' if in_file else 'row'
+    s = ', '.join(str(i + 2 if in_file else i) for i in idx[:5]) + (f' and {len(idx) - 5} more' if len(idx) > 5 else '')
+    return f'{what}{"s" if len(idx) > 1 else ""} {s}'
+
+def _check_probs(df, cols, source='submission', in_file=False):
+    "The `cols` of `df` as a float array, or an `FSDDataError` naming `source`, the column and the rows of a text value, a NaN or a value outside [0, 1]"
+    out = np.empty((len(df), len(cols)))
+    for j, c in enumerate(cols):
+        v = pd.to_numeric(df[c], errors='coerce').to_numpy(dtype=float)
+        text = np.flatnonzero(np.isnan(v) & df[c].notna().to_numpy())
+        if len(text): raise FSDDataError(f'{source}: column {c!r} holds text, not probabilities: {df[c].iloc[text[0]]!r} on {_rows(text, in_file)}')
+        out[:, j] = v
+    nan = np.isnan(out)
+    if nan.any():
+        r, j = np.nonzero(nan)
+        raise FSDDataError(f'{source}: {int(nan.sum())} NaN probabilities (empty cells), first in column {cols[j[0]]!r} on {_rows(sorted(set(r)), in_file)}')
+    bad = (out < 0) | (out > 1)
+    if bad.any():
+        r, j = np.nonzero(bad)
+        raise FSDDataError(f'{source}: probabilities outside [0, 1] (min {out.min():.3g}, max {out.max():.3g}), first in column {cols[j[0]]!r} '
+                           f'on {_rows(sorted(set(r)), in_file)}')
+    return out
+
 def check_submission(df, sample, source='submission'):
     "Raise `FSDDataError` unless `df` has `sample`'s columns and fname rows in the same order, probabilities in [0, 1], no NaN"
     cols, want = list(df.columns), list(sample.columns)
@@ -218,9 +304,7 @@ def check_submission(df, sample, source='submission'):
         raise FSDDataError(f'{source}: columns differ from sample_submission.csv ({why})')
     if len(df) != len(sample) or (df.fname.astype(str).values != sample.fname.astype(str).values).any():
         raise FSDDataError(f'{source}: {len(df)} rows; expected the {len(sample)} fnames of sample_submission.csv in its order')
-    v = df[want[1:]].to_numpy(dtype=float)
-    if np.isnan(v).any(): raise FSDDataError(f'{source}: {int(np.isnan(v).sum())} NaN probabilities (first in row of {df.fname.iloc[np.isnan(v).any(1).argmax()]})')
-    if (v < 0).any() or (v > 1).any(): raise FSDDataError(f'{source}: probabilities outside [0, 1] (min {v.min():.3g}, max {v.max():.3g})')
+    _check_probs(df, want[1:], source)
     return df
 
 # %% ../nbs/04_tta_submit.ipynb #18aa42a4
@@ -237,6 +321,7 @@ def make_submission(data, run, out='submission.csv', tta=0, tagger=None, progres
     sample = pd.read_csv(p.sample_submission, dtype={'fname': str})
     paths = [p.test/f for f in sample.fname]
     audio_frames(paths)   # every test file there and readable before any work
+    check_writable(out, 'submission')   # and the output writable
     tagger = tagger or Tagger.from_run(run, tta=tta, **kwargs)
     vocab = list(sample.columns[1:])
     if sorted(tagger.vocab) != sorted(vocab):
@@ -256,23 +341,53 @@ def read_test_labels(csv, vocab=None, usage=None):
             kinds = sorted(df.usage.unique())
             df = df[df.usage.str.lower() == usage.lower()]
             if df.empty: raise FSDDataError(f'{csv}: no row with usage {usage!r} (found {kinds})')
+    if df.empty: raise FSDDataError(f'{csv}: no labelled clip to score (only a header, or every row has usage Ignored)')
     return df.reset_index(drop=True)
 
 # %% ../nbs/04_tta_submit.ipynb #4c543251
-def evaluate(submission, labels, out=None, usage=None, plot=True):
+def _read_submission(submission):
+    "The submission table, its name for messages, and whether it came from a file"
+    if isinstance(submission, pd.DataFrame): return submission, 'submission', False
+    f = Path(submission)
+    if not f.is_file(): raise FSDDataError(f'{f}: no such submission file')
+    try: return pd.read_csv(f, dtype={'fname': str}), f, True
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise FSDDataError(f'{f}: not a readable CSV ({_first_line(e)})') from None
+
+def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+def _score_columns(cols, used, src, labels, vocab=None):
+    "The class columns of a submission with columns `cols` to score against labels that use the classes `used`"
+    if vocab is None:
+        known = set(used) | set(FSD_CLASSES)
+        extra = [c for c in cols if c not in known]
+        if extra: raise FSDDataError(f'{src}: column(s) {extra[:5]} are neither classes of {labels} nor FSDKaggle2019 classes; '
+                                     'drop them, or name the classes with vocab')
+        vocab = cols
+    else:
+        vocab = [str(v) for v in vocab]
+        miss, extra = [c for c in vocab if c not in cols], [c for c in cols if c not in vocab]
+        if miss or extra: raise FSDDataError(f'{src}: columns differ from the classes given (missing {miss[:5]}, unexpected {extra[:5]})')
+    lack = [c for c in used if c not in vocab]
+    if lack: raise FSDDataError(f'{src}: no column for class(es) {lack[:5]} that {labels} uses; a submission has one column per class')
+    return vocab
+
+def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None):
     "Overall and per-class lwlrap of `submission` (CSV or DataFrame) against test `labels` (CSV); plot and files in `out`"
-    sub = pd.read_csv(submission, dtype={'fname': str}) if not isinstance(submission, pd.DataFrame) else submission
-    src = submission if not isinstance(submission, pd.DataFrame) else 'submission'
+    sub, src, in_file = _read_submission(submission)
     if not len(sub.columns) or sub.columns[0] != 'fname': raise FSDDataError(f'{src}: expected a header `fname,<class>,...`')
-    vocab = list(sub.columns[1:])
-    truth_df = read_test_labels(labels, vocab=vocab, usage=usage)
-    sub = sub.set_index('fname')
-    missing = sorted(set(truth_df.fname) - set(sub.index))
+    if out is not None: check_writable(Path(out)/'lwlrap.json', 'evaluation')
+    truth_df = read_test_labels(labels, usage=usage)
+    vocab = _score_columns(list(sub.columns[1:]), sorted({l for ls in truth_df.labels for l in ls}), src, labels, vocab)
+    fn = sub.fname.astype(str)
+    dup = np.flatnonzero(fn.duplicated(keep=False).to_numpy())
+    if len(dup): raise FSDDataError(f'{src}: column fname repeats {list(dict.fromkeys(fn.iloc[dup]))[:3]} on {_rows(dup, in_file)}; keep one row per clip')
+    scores = pd.DataFrame(_check_probs(sub, vocab, src, in_file), index=fn, columns=vocab)
+    missing = sorted(set(truth_df.fname) - set(fn))
     if missing:
         hint = ' (score a part of the labels with usage=Public or Private)' if usage is None and 'usage' in truth_df.columns else ''
         raise FSDDataError(f'{src}: no prediction for {len(missing)} labelled clip(s) of {labels}, e.g. {missing[:3]}{hint}')
-    scores = sub.loc[truth_df.fname, vocab].to_numpy(dtype=float)
-    if np.isnan(scores).any(): raise FSDDataError(f'{src}: NaN scores for labelled clips')
+    scores = scores.loc[truth_df.fname].to_numpy()
     truth = multi_hot(truth_df.labels, vocab)
     table = per_class_table(truth, scores, vocab)
     res = dict(lwlrap=float((table.lwlrap*table.weight).sum()), n_clips=len(truth), per_class=table)

@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #86757c92
 from __future__ import annotations
-import json
+import inspect, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch, matplotlib.pyplot as plt
 from torch import nn
@@ -23,12 +23,12 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .core import FSDDataError, ConfigError, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
+from .core import FSDDataError, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
 
 # %% auto #0
-__all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'audio_xresnet',
-           'MeanMaxPool', 'audio_cnn', 'audio_model', 'tagger_learner', 'CPUBFloat16', 'WeightAverage', 'plot_training',
-           'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
+__all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'Float32Linear',
+           'float32_head', 'audio_xresnet', 'MeanMaxPool', 'audio_cnn', 'audio_model', 'tagger_learner', 'CPUBFloat16',
+           'WeightAverage', 'plot_training', 'plot_per_class_lwlrap', 'export_tagger', 'TaggerModel', 'load_tagger']
 
 # %% ../nbs/02_model.ipynb #fa4ac129
 def _as_np(x):
@@ -66,17 +66,32 @@ class LwlrapMetric(AccumMetric):
     "lwlrap accumulated over the whole validation set (fastai metric)"
     def __init__(self): super().__init__(lwlrap, to_np=True, invert_arg=True, flatten=False, name='lwlrap')
 
+# %% ../nbs/02_model.ipynb #5643a386
+class Float32Linear(nn.Linear):
+    "`nn.Linear` that computes in its weights' dtype (float32) even under autocast: float32 logits for the sigmoid and the metric"
+    def forward(self, x):
+        with torch.autocast(x.device.type, enabled=False): return super().forward(x.to(self.weight.dtype))
+
+def float32_head(model):
+    "`model` (an `nn.Sequential` ending in an `nn.Linear`) with that last layer turned into a `Float32Linear` with the same parameters"
+    lin = model[-1]
+    head = nn.utils.skip_init(Float32Linear, lin.in_features, lin.out_features, bias=lin.bias is not None,
+                              device=lin.weight.device, dtype=lin.weight.dtype)   # no random init: the RNG stream is unchanged
+    head.load_state_dict(lin.state_dict())
+    model[-1] = head
+    return model
+
 # %% ../nbs/02_model.ipynb #3d85a288
 _XRESNET_ARCHS = ('xresnet18', 'xresnet34', 'xresnet50', 'xresnet101')
 
 def audio_xresnet(arch='xresnet50', n_in=1, n_out=80, act_cls=nn.Mish, sa=True, blur=True, **kwargs):
-    "fastai XResNet `arch` for `n_in`-channel spectrograms and `n_out` classes; MaxBlurPool in the stem when `blur`"
+    "fastai XResNet `arch` for `n_in`-channel spectrograms and `n_out` classes; MaxBlurPool in the stem when `blur`, a `Float32Linear` head"
     check_choice(arch, _XRESNET_ARCHS, 'arch')
     model = getattr(_xrn, arch)(pretrained=False, c_in=n_in, n_out=n_out, act_cls=act_cls, sa=sa, **kwargs)
     if blur:
         for i, m in enumerate(model):
             if isinstance(m, nn.MaxPool2d): model[i] = MaxBlurPool2D(kernel_size=3)
-    return model
+    return float32_head(model)
 
 # %% ../nbs/02_model.ipynb #f630be79
 class MeanMaxPool(nn.Module):
@@ -96,7 +111,7 @@ def audio_cnn(arch='cnn_s',  # a key of `AUDIO_CNN_WIDTHS`: channels of the four
     for i, w in enumerate(AUDIO_CNN_WIDTHS[arch]):
         if i: layers.append(nn.AvgPool2d(2))
         layers += [ConvLayer(c, w, act_cls=act_cls), ConvLayer(w, w, act_cls=act_cls)]; c = w
-    return nn.Sequential(*layers, MeanMaxPool(), nn.Dropout(p), nn.Linear(2*c, n_out))
+    return float32_head(nn.Sequential(*layers, MeanMaxPool(), nn.Dropout(p), nn.Linear(2*c, n_out)))
 
 # %% ../nbs/02_model.ipynb #fb8c51b2
 ARCHS = (*_XRESNET_ARCHS, *AUDIO_CNN_WIDTHS)
@@ -207,8 +222,29 @@ def plot_per_class_lwlrap(truth, scores, vocab, top=None, figsize=None, ax=None)
     return ax
 
 # %% ../nbs/02_model.ipynb #2f7446cc
+def _aug_dict(tfm):
+    "Batch augmentation `tfm` (a `BatchAug` of `fsd_tagger.audio`) as a JSON-able dict: its class `name` and its arguments"
+    args = [k for k in inspect.signature(type(tfm).__init__).parameters if k != 'self']
+    return dict(name=type(tfm).__name__, **{k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(tfm, k)) for k in args)})
+
+def _aug_from_dict(d):
+    "The batch augmentation that `_aug_dict` described as `d`; only `BatchAug` classes of `fsd_tagger.audio` are built"
+    from fsd_tagger import audio
+    d = dict(d) if isinstance(d, dict) else {}
+    name = d.pop('name', None)
+    cls = getattr(audio, str(name), None)
+    if not (isinstance(cls, type) and issubclass(cls, audio.BatchAug)): raise FSDDataError(f'{name!r} is not an fsd_tagger augmentation')
+    try: return cls(**d)
+    except (TypeError, ValueError) as e: raise FSDDataError(f'augmentation {name}: {e}') from e
+
+def _train_augs(dls):
+    "The batch augmentations of `dls`'s training loader (the `BatchAug`s of `fsd_tagger.audio`), as `_aug_dict` dicts"
+    from fsd_tagger.audio import BatchAug
+    fs = getattr(getattr(getattr(dls, 'train', None), 'after_batch', None), 'fs', None) or []
+    return [_aug_dict(t) for t in fs if isinstance(t, BatchAug) and type(t).__module__ == 'fsd_tagger.audio']
+
 def export_tagger(learn, path):
-    "Save `learn`'s model weights and the config to rebuild it (arch, vocab, spectrogram config) in folder `path`"
+    "Save `learn`'s model weights and the config to rebuild it (arch, vocab, spectrogram config, training augmentations) in folder `path`"
     path = Path(path)
     arch = getattr(learn, 'tagger_arch', None)
     if arch is None: raise ValueError('export_tagger: the learner was not built by `tagger_learner` (no `tagger_arch`)')
@@ -216,7 +252,7 @@ def export_tagger(learn, path):
     cfg = getattr(learn.dls, 'cfg', None)
     meta = dict(format='fsd_tagger', version=1, arch=arch,
                 vocab=[str(v) for v in vocab] if vocab is not None else None,
-                spec=cfg.to_dict() if cfg is not None else None)
+                spec=cfg.to_dict() if cfg is not None else None, augs=_train_augs(learn.dls))
     with atomic_path(path) as tmp:
         tmp.mkdir()
         atomic_torch_save({k: v.detach().float().cpu() if v.is_floating_point() else v.cpu()
@@ -226,10 +262,10 @@ def export_tagger(learn, path):
 
 # %% ../nbs/02_model.ipynb #65d5f129
 class TaggerModel(nn.Module):
-    "A trained tagger for inference: `model`, class names `vocab`, spectrogram config `cfg` (`SpecConfig` or None)"
-    def __init__(self, model, vocab=None, cfg=None, arch=None):
+    "A trained tagger for inference: `model`, class names `vocab`, spectrogram config `cfg` (`SpecConfig` or None), training augmentations `augs`"
+    def __init__(self, model, vocab=None, cfg=None, arch=None, augs=None):
         super().__init__()
-        store_attr('model,vocab,cfg,arch')
+        store_attr('model,vocab,cfg,arch,augs')
         self.spec = None
         if cfg is not None:
             from fsd_tagger.audio import SpecTransform
@@ -248,24 +284,43 @@ class TaggerModel(nn.Module):
         self.eval()
         return torch.sigmoid(self(x.to(next(self.parameters()).device)).float())
 
+    def augmentations(self):
+        "The batch augmentations the model was trained with (`augs`, as `export_tagger` recorded them), rebuilt; None when not recorded"
+        return None if self.augs is None else [_aug_from_dict(d) for d in self.augs]
+
 # %% ../nbs/02_model.ipynb #9495cd8f
+def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
 def load_tagger(path, device=None):
     "Rebuild the `TaggerModel` saved by `export_tagger` in folder `path`, on `device` (default: CUDA when available)"
-    path = Path(path)
+    path, device = Path(path), default_device(device)
     wf, jf = path/'weights.pth', path/'tagger.json'
     for f in (jf, wf):
         if not f.is_file(): raise FSDDataError(f'load_tagger: {f} is missing (not a folder written by export_tagger)')
+    redo = 'export the tagger again, or retrain the fold'
     try: meta = json.loads(jf.read_text())
-    except json.JSONDecodeError as e: raise FSDDataError(f'load_tagger: {jf} is not valid JSON ({e})') from None
-    if meta.get('format') != 'fsd_tagger' or 'arch' not in meta: raise FSDDataError(f'load_tagger: {jf} is not an fsd_tagger config')
-    arch = dict(meta['arch'])
-    act = getattr(nn, arch.pop('act_cls', 'Mish'), None)
-    if act is None: raise FSDDataError(f'load_tagger: {jf} names an activation that torch.nn does not have')
-    model = audio_model(act_cls=act, **arch)
-    model.load_state_dict(torch.load(wf, map_location='cpu', weights_only=True))
-    cfg = None
-    if meta.get('spec') is not None:
-        from fsd_tagger.audio import SpecConfig
-        cfg = SpecConfig.from_dict(meta['spec'])
-    device = default_device(device)
-    return TaggerModel(model, meta.get('vocab'), cfg, meta['arch']).to(device).eval()
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FSDDataError(f'load_tagger: {jf} is not valid JSON ({e}); {redo}') from None
+    if not isinstance(meta, dict) or meta.get('format') != 'fsd_tagger' or not isinstance(meta.get('arch'), dict):
+        raise FSDDataError(f'load_tagger: {jf} is not an fsd_tagger config; {redo}')
+    try:   # every field of the file: a wrong one is the file's fault, named with it
+        arch = dict(meta['arch'])
+        act = getattr(nn, str(arch.pop('act_cls', 'Mish')), None)
+        if not (isinstance(act, type) and act.__module__ == 'torch.nn.modules.activation'):
+            raise ValueError('it names an activation that torch.nn does not have')
+        model = audio_model(act_cls=act, **arch)
+        vocab = meta.get('vocab')
+        if vocab is not None and (not isinstance(vocab, list) or len(vocab) != model[-1].out_features):
+            raise ValueError(f'its vocab is not a list of the {model[-1].out_features} class names of the network')
+        cfg = None
+        if meta.get('spec') is not None:
+            from fsd_tagger.audio import SpecConfig
+            cfg = SpecConfig.from_dict(meta['spec'])
+        tagger = TaggerModel(model, vocab, cfg, meta['arch'], meta.get('augs'))
+        tagger.augmentations()
+    except (TypeError, ValueError, KeyError) as e: raise FSDDataError(f'load_tagger: {jf}: {_first_line(e)}; {redo}') from e
+    try: sd = torch.load(wf, map_location='cpu', weights_only=True)
+    except Exception as e: raise FSDDataError(f'load_tagger: {wf} is not a readable weights file ({_first_line(e)}); {redo}') from None
+    try: model.load_state_dict(sd)
+    except (RuntimeError, TypeError, AttributeError) as e:
+        raise FSDDataError(f'load_tagger: {wf} does not hold the weights of the network {jf} describes ({_first_line(e)}); {redo}') from None
+    return tagger.to(device).eval()

@@ -6,11 +6,11 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/toy.html.md"""
 
 # %% ../nbs/00_toy.ipynb #2f4c2e96
 from __future__ import annotations
-import json, shutil, tempfile
+import hashlib, json, numbers, os, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastprogress.fastprogress import progress_bar
-from .core import ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio
+from .core import ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio, clean_stale_tmp, listing
 from .data import FSD_CLASSES, FSD_SR
 
 # %% auto #0
@@ -156,34 +156,103 @@ def _facts_summary(facts):
 
 # %% ../nbs/00_toy.ipynb #cd8624dc
 _TOY_VERSION = 2   # part of the config: datasets made by another generator are made again
+_TOY_NAMES = ('train_curated', 'train_noisy', 'test', 'train_curated.csv', 'train_noisy.csv', 'test_labels.csv', 'sample_submission.csv')
+
+def _toy_info(dest):
+    "The `toy_info.json` of `dest` (`{}` if it cannot be read), or None when there is none: then `dest` is not a toy dataset"
+    f = Path(dest)/'toy_info.json'
+    if not f.exists(): return None
+    try: return json.loads(f.read_text())
+    except (OSError, ValueError): return {}
 
 def _is_toy(dest, cfg):
     "Is `dest` a complete toy dataset made with `cfg`?"
-    f = Path(dest)/'toy_info.json'
-    return f.exists() and json.loads(f.read_text()).get('config') == cfg
+    return (_toy_info(dest) or {}).get('config') == cfg
+
+def _sha1(p):
+    h = hashlib.sha1()
+    with open(p, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def _toy_files(root):
+    "The files under the toy's own names in `root`, relative to it"
+    fs = []
+    for n in _TOY_NAMES:
+        p = root/n
+        if p.is_dir() and not p.is_symlink(): fs += [f for f in sorted(p.rglob('*')) if not f.is_dir() or f.is_symlink()]
+        elif p.exists() or p.is_symlink(): fs.append(p)
+    return [f.relative_to(root).as_posix() for f in fs]
+
+def _not_generated(dest, info):
+    "Files under the toy's names in `dest` that the generator did not write as they are now (added or changed by someone)"
+    if info.get('files') is None: return []    # a dataset from before the generator listed its files: all its names are its own
+    known = (info['files'], info.get('files_pending') or {})
+    return [f for f in _toy_files(dest) if not ((dest/f).is_file() and _sha1(dest/f) in {k.get(f) for k in known})]
+
+def _swap_in(dest, tmp, info, old):
+    "Move the toy built in `tmp` into `dest` in place of the old toy files; `toy_info.json` last, as the mark of a complete dataset"
+    # while files move, `toy_info.json` says 'no complete config' and counts both the old and the new files as the generator's,
+    # so a run killed here leaves a folder that the next call rebuilds without mistaking a toy file for the user's
+    atomic_write_text(dest/'toy_info.json', json.dumps(dict(config=None, files=old.get('files') if old is not None else {}, files_pending=info['files'])))
+    trash = dest/f'.tmp-toyold-{os.getpid()}-{time.monotonic_ns()}'
+    trash.mkdir()
+    try:
+        for n in _TOY_NAMES:
+            if (dest/n).exists() or (dest/n).is_symlink(): os.replace(dest/n, trash/n)
+            os.replace(tmp/n, dest/n)
+        atomic_write_text(dest/'toy_info.json', json.dumps(info, indent=1))
+    finally: shutil.rmtree(trash, ignore_errors=True)
+
+def _whole(v): return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+def _check_toy_args(n_classes, counts, noisy_error, seed, sr, snrs):
+    "Raise `ConfigError` for the first setting of `make_toy_fsd` that is out of range; else `noisy_error` and the SNR ranges as floats"
+    if not _whole(n_classes) or not 1 <= n_classes <= len(FSD_CLASSES): raise ConfigError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes!r}')
+    for nm, v in counts.items():
+        if not _whole(v) or v < 1: raise ConfigError(f'{nm} must be a whole number of clips, at least 1 (every split of the layout holds clips), got {v!r}')
+    if not _whole(sr) or sr < 1000: raise ConfigError(f'sr must be a sample rate in Hz, at least 1000, got {sr!r}')
+    if not _whole(seed) or seed < 0: raise ConfigError(f'seed must be a whole number >= 0, got {seed!r}')
+    try: ok = 0 <= float(noisy_error) <= 1
+    except (TypeError, ValueError): ok = False
+    if not ok: raise ConfigError(f'noisy_error must be a share between 0 and 1, got {noisy_error!r}')
+    out = []
+    for nm, v in snrs.items():
+        try: v = [float(x) for x in v]
+        except (TypeError, ValueError): v = [float('nan')]
+        if len(v) != 2 or not np.isfinite(v).all() or v[0] > v[1]: raise ConfigError(f'{nm} must be a (low, high) range in dB, got {v}')
+        out.append(v)
+    return float(noisy_error), out
 
 def make_toy_fsd(dest, n_classes=10, n_curated=240, n_noisy=160, n_test=80, noisy_error=0.3, seed=0, sr=FSD_SR, force=False,
                  snr_curated=(15., 40.), snr_noisy=(0., 30.)):
-    "Write a small synthetic dataset in the exact FSDKaggle2019 layout to `dest`; deterministic for `seed`"
+    "Write a small synthetic dataset in the exact FSDKaggle2019 layout to `dest`, replacing only its own files there; deterministic for `seed`"
     dest = Path(dest).expanduser()
-    if not 1 <= n_classes <= len(FSD_CLASSES): raise ConfigError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes}')
-    snr_curated, snr_noisy = [float(v) for v in snr_curated], [float(v) for v in snr_noisy]
-    for nm, v in (('snr_curated', snr_curated), ('snr_noisy', snr_noisy)):
-        if len(v) != 2 or v[0] > v[1]: raise ConfigError(f'{nm} must be a (low, high) range in dB, got {v}')
+    noisy_error, (snr_curated, snr_noisy) = _check_toy_args(n_classes, dict(n_curated=n_curated, n_noisy=n_noisy, n_test=n_test), noisy_error,
+                                                            seed, sr, dict(snr_curated=snr_curated, snr_noisy=snr_noisy))
     cfg = dict(n_classes=n_classes, n_curated=n_curated, n_noisy=n_noisy, n_test=n_test, noisy_error=noisy_error, seed=seed, sr=sr,
                snr_curated=snr_curated, snr_noisy=snr_noisy, version=_TOY_VERSION)
     if not force and _is_toy(dest, cfg): return dest
-    if dest.exists() and any(dest.iterdir()) and not (dest/'toy_info.json').exists():
-        raise FSDDataError(f'{dest}: exists, is not empty and is not a toy dataset; choose an empty folder.')
-    if dest.exists(): shutil.rmtree(dest)
+    if dest.exists() and not dest.is_dir(): raise FSDDataError(f'{dest}: exists and is not a folder; choose a folder for the toy dataset.')
+    old = _toy_info(dest)
+    if dest.is_dir():
+        if old is None and any(not p.name.startswith('.tmp-toy') for p in dest.iterdir()):
+            raise FSDDataError(f'{dest}: exists, is not empty and is not a toy dataset; choose an empty folder.')
+        clean_stale_tmp(dest)   # what a killed run left behind
+        theirs = [] if force else _not_generated(dest, old or {})
+        if theirs: raise FSDDataError(f'{dest}: {len(theirs)} file(s) under the toy dataset\'s own names were not written by the generator, '
+                                      f'or were changed since:\n{listing(theirs)}\nMove them out of the way (files under other names are '
+                                      'kept), or pass force=True (`fsd-tagger toy --force`) to replace them.')
     r = np.random.default_rng(seed)
     vocab = [FSD_CLASSES[i] for i in np.linspace(0, len(FSD_CLASSES)-1, n_classes).round().astype(int)]
     ids = r.choice(16**8, size=n_curated+n_noisy+n_test, replace=False)
     names = [f'{i:08x}.wav' for i in ids]
     splits = dict(train_curated=(names[:n_curated], False, snr_curated), train_noisy=(names[n_curated:n_curated+n_noisy], True, snr_noisy),
                   test=(names[n_curated+n_noisy:], False, snr_curated))
-    tmp = Path(tempfile.mkdtemp(prefix='.toy-', dir=dest.parent if dest.parent.exists() else None))
+    made = not dest.exists()
+    tmp = dest/f'.tmp-toy-{os.getpid()}-{time.monotonic_ns()}'   # built inside `dest`: every move below is a rename on one disk
     try:
+        tmp.mkdir(parents=True)
         truth, wrong, clips = {}, 0, {}
         for folder, (fns, noisy, snr) in splits.items():
             labels = _toy_labels(r, n_classes, len(fns))
@@ -200,13 +269,10 @@ def make_toy_fsd(dest, n_classes=10, n_curated=240, n_noisy=160, n_test=80, nois
         atomic_to_csv(_csv(*truth['test'][:2]), tmp/'test_labels.csv')
         atomic_to_csv(pd.DataFrame({'fname': truth['test'][0], **{c: 0.0 for c in vocab}}), tmp/'sample_submission.csv')
         info = dict(config=cfg, vocab=vocab, noisy_wrong_label_rate=wrong/max(n_noisy, 1), clips=clips,
-                    signatures={vocab[k]: toy_signature(k, seed) for k in range(n_classes)})
-        atomic_write_text(tmp/'toy_info.json', json.dumps(info, indent=1))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        try: tmp.rename(dest)
-        except OSError:  # another process made the same dataset meanwhile
-            if not _is_toy(dest, cfg): raise
-            shutil.rmtree(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+                    signatures={vocab[k]: toy_signature(k, seed) for k in range(n_classes)},
+                    files={f: _sha1(tmp/f) for f in _toy_files(tmp)})
+        if force or not _is_toy(dest, cfg): _swap_in(dest, tmp, info, old)   # else another process made the same dataset meanwhile
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if made and dest.is_dir() and not any(dest.iterdir()): dest.rmdir()
     return dest

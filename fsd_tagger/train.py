@@ -6,8 +6,8 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
-import json, time, dataclasses
-from contextlib import nullcontext
+import csv, io, json, os, pickle, re, socket, time, dataclasses, warnings
+from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, ifnone, listify, patch, str_enum
 from fastcore.xtras import ContextManagers
 from fastcore.foundation import L
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelFitException
 from fastai.optimizer import ranger, Adam
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib
@@ -25,12 +25,13 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, AudioDataLoaders, spec_stats
 from .inference import Tagger, parse_folds, fold_finished
-from .model import TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
+from .model import ARCHS, TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
-           'EpochCheckpoint', 'load_checkpoint', 'StageLogger', 'truncate_log', 'TrainRun', 'mixed_weights',
-           'WeightedIdxs', 'load_weights', 'oof_tagger', 'merge_run']
+__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'RUN_LOCK_TIMEOUT', 'make_folds', 'TrainConfig',
+           'fit_flat_cos_from', 'EpochCheckpoint', 'opt_state_to_params', 'load_checkpoint', 'StageLogger',
+           'truncate_log', 'run_lock', 'TrainRun', 'mixed_weights', 'WeightedIdxs', 'StageGuard', 'load_weights',
+           'oof_tagger', 'merge_run']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FoldMethod = str_enum('FoldMethod', 'stratified', 'kfold', 'group')   # how clips are assigned to folds
@@ -60,6 +61,30 @@ def make_folds(df, vocab, n_folds=5, method:FoldMethod='stratified', seed=42):
 _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
 TrainMode = str_enum('TrainMode', 'two_stage', 'mixed')   # noisy then curated, or one stage on both
 OPTIMIZERS = dict(ranger=ranger, adam=Adam)
+
+def _is_number(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+def _whole(what, v, lo):
+    "`v` as an int when it is a whole number >= `lo`, else a `ConfigError` naming the setting `what`"
+    if not (_is_number(v) and float(v).is_integer() and v >= lo): raise ConfigError(f'TrainConfig {what}: must be a whole number >= {lo}, got {v!r}')
+    return int(v)
+
+def _number(what, v, lo, hi=None):
+    "`v` as a float when it is a finite number in [`lo`, `hi`], else a `ConfigError` naming the setting `what`"
+    if not (_is_number(v) and lo <= v and (hi is None or v <= hi)):
+        raise ConfigError(f'TrainConfig {what}: must be a number ' + (f'in [{lo}, {hi}]' if hi is not None else f'>= {lo}') + f', got {v!r}')
+    return float(v)
+
+def _phases(what, sched):
+    "The schedule `sched` as `[[epochs, lr], ...]`, each phase checked: whole epochs >= 1, a learning rate > 0"
+    if not isinstance(sched, (list, tuple)): raise ConfigError(f'TrainConfig {what}: must be a list of [epochs, lr] phases, got {sched!r}')
+    out = []
+    for ph in sched:
+        e, lr = ph if isinstance(ph, (list, tuple)) and len(ph) == 2 else (None, None)
+        if not (_is_number(e) and float(e).is_integer() and e >= 1 and _is_number(lr) and lr > 0):
+            raise ConfigError(f'TrainConfig {what}: every phase must be [epochs, lr] with a whole number of epochs >= 1 and a learning rate > 0, got {ph!r}')
+        out.append([int(e), float(lr)])
+    return out
 
 @dataclass
 class TrainConfig:
@@ -91,11 +116,18 @@ class TrainConfig:
         try: self.spec = (SpecConfig.preset(self.spec) if isinstance(self.spec, str) else self.spec if isinstance(self.spec, SpecConfig)
                           else SpecConfig.from_dict(self.spec)).to_dict()
         except (ValueError, TypeError) as e: raise ConfigError(f'TrainConfig.spec: {e}') from e
-        for p in _PHASES: setattr(self, p, [[int(e), float(lr)] for e, lr in getattr(self, p)])
-        for what, choices in (('mode', TrainMode), ('fold_method', FoldMethod), ('opt', OPTIMIZERS)):
+        for p in _PHASES: setattr(self, p, _phases(p, getattr(self, p)))
+        for what, choices in (('mode', TrainMode), ('fold_method', FoldMethod), ('opt', OPTIMIZERS), ('arch', ARCHS)):
             check_choice(getattr(self, what), choices, f'TrainConfig {what}')
-        if not 0 <= self.noisy_prob < 1: raise ConfigError(f'TrainConfig: noisy_prob must be in [0, 1), got {self.noisy_prob}')
-        if not 0 <= self.ema < 1: raise ConfigError(f'TrainConfig: ema must be in [0, 1), got {self.ema}')
+        self.bs, self.n_folds, self.seed = _whole('bs', self.bs, 1), _whole('n_folds', self.n_folds, 2), _whole('seed', self.seed, 0)
+        if self.max_noisy is not None: self.max_noisy = _whole('max_noisy', self.max_noisy, 1)
+        for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): _number(what, getattr(self, what), 0, hi)
+        if self.wd is not None: _number('wd', self.wd, 0)
+        for what in ('noisy_prob', 'ema'):
+            v = getattr(self, what)
+            if not (_is_number(v) and 0 <= v < 1): raise ConfigError(f'TrainConfig: {what} must be in [0, 1), got {v!r}')
+        if not [s for _, s in self.stages if s]: raise ConfigError(f"TrainConfig: no stage to train: mode {self.mode!r} needs a non-empty "
+                                              + ('mixed_sched' if self.mode == 'mixed' else 'noisy_sched or curated_sched'))
 
     @property
     def spec_config(self): return SpecConfig.from_dict(self.spec)
@@ -157,27 +189,83 @@ def fit_flat_cos_from(learn, n_epoch, lr, start_epoch=0, pct_start=0.75, div_fin
     learn.fit(n_epoch - start_epoch, cbs=ParamScheduler({'lr': lambda pos: sched(s + pos*(1-s))})+L(cbs), wd=wd)
 
 # %% ../nbs/03_kfold_train.ipynb #41d9914d
+def _plain(o):
+    "`o` as `torch.load(weights_only=True)` reads it back: fastcore `L`s as lists, numpy numbers as Python numbers, arrays as tensors"
+    if isinstance(o, np.generic): return o.item()   # first: np.float64 is also a float
+    if o is None or isinstance(o, (bool, int, float, str, torch.Tensor)): return o
+    if isinstance(o, np.ndarray): return torch.from_numpy(o)
+    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, tuple): return tuple(_plain(v) for v in o)
+    if isinstance(o, (list, L)): return [_plain(v) for v in o]
+    raise TypeError(f'a checkpoint holds tensors and plain values only, not {type(o).__name__}')
+
 class EpochCheckpoint(Callback):
-    "After every epoch, save model + optimizer + epochs done (`offset` + epoch + 1) + training seconds to `fname` atomically"
+    "After every epoch, save model + optimizer + epochs done (`offset` + epoch + 1) + training seconds to `fname` atomically, as tensors and plain values"
     order = 70  # after the Recorder and the loggers
     def __init__(self, fname, offset=0, seconds=0.): store_attr()
     def before_fit(self): self.t0 = time.time()
     def after_epoch(self):
         if rank_distrib(): return
         wa = getattr(self.learn, 'weight_average', None)
-        atomic_torch_save(dict(model=get_model(self.model).state_dict(), opt=self.opt.state_dict(), rng=torch.get_rng_state(),
-                               ema=wa.state_dict() if wa is not None else None,
-                               epochs_done=self.offset + self.epoch + 1, seconds=self.seconds + time.time() - self.t0), self.fname)
+        atomic_torch_save(dict(model=get_model(self.model).state_dict(), opt=_plain(self.opt.state_dict()), rng=torch.get_rng_state(),
+                               ema=wa.state_dict() if wa is not None else None, epochs_done=int(self.offset + self.epoch + 1),
+                               seconds=float(self.seconds + time.time() - self.t0)), self.fname)
+
+def _first_line(e):
+    "The first line of the message of exception `e` (or its type when it has none)"
+    msg = str(e).strip()
+    return msg.splitlines()[0][:200] if msg else type(e).__name__
+
+def _safe_load(fname, fix):
+    "`torch.load(fname, weights_only=True)` onto the CPU; an `FSDDataError` naming `fname` and saying `fix` when it is corrupt or holds more than tensors and plain values"
+    fname = Path(fname)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)   # torch's note on the pickle protocol of a foreign file
+            return torch.load(fname, map_location='cpu', weights_only=True)
+    except OSError: raise                                  # a file that cannot be read: the CLI words OS errors
+    except pickle.UnpicklingError as e:
+        bad = re.search(r'GLOBAL (\S+) was not an allowed global', str(e))
+        why = (f'it holds {bad[1]}, so loading it could run code: refused (a checkpoint holds tensors and plain values only)' if bad
+               else 'it is not made of tensors and plain values only (refused: loading it could run code), or it is corrupt')
+    except Exception as e: why = f'not a readable checkpoint, truncated or corrupt ({type(e).__name__}: {_first_line(e)})'
+    raise FSDDataError(f'{fname}: {why}; {fix}')
+
+def opt_state_to_params(opt):
+    "Move every tensor of the state of fastai optimizer `opt` (and `Lookahead`'s slow weights) to the device of its parameter"
+    for p, _, state, _ in opt.all_params():
+        for key, v in state.items():
+            if isinstance(v, torch.Tensor) and v.device != p.device: state[key] = v.to(p.device)
+    for slow, pg in zip(getattr(opt, 'slow_weights', None) or [], opt.param_lists):
+        for i, p in enumerate(pg):
+            if slow[i].device != p.device: slow[i] = slow[i].to(p.device)
+    return opt
+
+def _opt_state(sd):
+    "A fastai optimizer `state_dict` from its plain form: its lists as `L`s again"
+    sd = dict(sd, hypers=L(sd['hypers']))
+    if sd.get('slow_weights') is not None: sd['slow_weights'] = L(L(pg) for pg in sd['slow_weights'])
+    return sd
 
 def load_checkpoint(learn, fname):
-    "Load model + optimizer of checkpoint `fname` into `learn`; (epochs done, training seconds so far)"
-    ck = torch.load(fname, map_location='cpu', weights_only=False)
-    get_model(learn.model).load_state_dict(ck['model'])
+    "Load model + optimizer (+ RNG, weight average) of checkpoint `fname` into `learn`, on its data's device; (epochs done, training seconds so far)"
+    fname, fix = Path(fname), 'delete it to restart this stage from its first epoch'
+    ck = _safe_load(fname, fix)
+    if not isinstance(ck, dict) or not {'model', 'opt', 'epochs_done', 'seconds'} <= set(ck):
+        raise FSDDataError(f'{fname}: not a stage checkpoint (it needs model, opt, epochs_done, seconds); {fix}')
+    dev = getattr(learn.dls, 'device', None)
+    if dev is not None: learn.model.to(dev)   # where training runs: the optimizer state goes to the same device
     if learn.opt is None: learn.create_opt()
-    learn.opt.load_state_dict(ck['opt'])
-    torch.set_rng_state(ck['rng'])
-    if ck.get('ema') is not None and hasattr(learn, 'weight_average'): learn.weight_average.load_state_dict(ck['ema'])
-    return ck['epochs_done'], ck['seconds']
+    try:
+        get_model(learn.model).load_state_dict(ck['model'])
+        learn.opt.load_state_dict(_opt_state(ck['opt']))
+        if ck.get('rng') is not None: torch.set_rng_state(ck['rng'])
+        if ck.get('ema') is not None and hasattr(learn, 'weight_average'): learn.weight_average.load_state_dict(ck['ema'])
+        done, secs = int(ck['epochs_done']), float(ck['seconds'])
+    except (RuntimeError, KeyError, TypeError, ValueError, AssertionError) as e:
+        raise FSDDataError(f"{fname}: does not fit this stage's model and optimizer ({_first_line(e)}); {fix}") from None
+    opt_state_to_params(learn.opt)
+    return done, secs
 
 # %% ../nbs/03_kfold_train.ipynb #7217a12f
 from fastai.callback.progress import CSVLogger
@@ -199,26 +287,71 @@ class StageLogger(CSVLogger):
         if not rank_distrib(): super().after_fit()
 
 def truncate_log(fname, epochs_done):
-    "Keep the header and the first `epochs_done` epochs of a stage log (rows after the last checkpoint go)"
+    "Keep the header and epochs 0 to `epochs_done`-1 of a stage log, one complete row each (the last written), in order"
     fname = Path(fname)
     if not fname.exists(): return
-    df = pd.read_csv(fname)
-    atomic_to_csv(df[df.epoch < epochs_done], fname)
+    rows = list(csv.reader(io.StringIO(fname.read_text(errors='replace'))))
+    header = next((r for r in rows if r and r[0] == 'epoch'), None)
+    if header is None: fname.unlink(); return   # nothing of a log left: StageLogger starts a new one
+    keep = {int(r[0]): r for r in rows if len(r) == len(header) and r[0].isdigit() and int(r[0]) < epochs_done}
+    out = io.StringIO(); csv.writer(out, lineterminator='\n').writerows([header, *(keep[e] for e in sorted(keep))])
+    atomic_write_text(fname, out.getvalue())
+
+# %% ../nbs/03_kfold_train.ipynb #8986732e
+RUN_LOCK_TIMEOUT = 60.   # seconds a process waits for the run lock (held only while the shared files are written)
+
+def _holder(lock_file):
+    "Who holds `lock_file`, from the note its holder writes next to it: 'PID n' (+ ' on HOST' when it is another machine)"
+    note = Path(f'{lock_file}.pid')
+    for _ in range(20):   # the holder writes its note right after taking the lock
+        try:
+            pid, host = note.read_text().split()
+            return f'PID {int(pid)}' + ('' if host == socket.gethostname() else f' on {host}')
+        except (OSError, ValueError): time.sleep(0.05)
+    return 'another process'
+
+@contextmanager
+def _hold_lock(lock_file, busy, timeout=0.):
+    "Hold the file lock `lock_file` for the block, with a note of the holder; `RunInUseError(busy(holder))` when another process keeps it past `timeout` s"
+    from filelock import FileLock, Timeout
+    lock_file = Path(lock_file); lock_file.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_file), timeout=timeout)
+    try: lock.acquire()
+    except Timeout: raise RunInUseError(busy(_holder(lock_file))) from None
+    note = Path(f'{lock_file}.pid')
+    try:
+        atomic_write_text(note, f'{os.getpid()} {socket.gethostname()}\n')
+        yield lock_file
+    finally:
+        note.unlink(missing_ok=True)
+        lock.release()
+
+def run_lock(path, timeout=None):
+    "Context manager holding the run lock of run folder `path` while its shared files are written; waits up to `timeout` (default `RUN_LOCK_TIMEOUT`) s"
+    path, t = Path(path), ifnone(timeout, RUN_LOCK_TIMEOUT)
+    return _hold_lock(path/'.lock', lambda who: f'{path}: its shared files (config.json, folds.csv, merged results) have been held by {who} '
+                      f'for more than {t:g} s; try again when it is done', timeout=t)
 
 # %% ../nbs/03_kfold_train.ipynb #b37529ed
 class TrainRun:
     "A k-fold training run of `cfg` (a `TrainConfig` or a preset name) on the dataset at `data`, kept in the folder `path`"
-    def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True):
+    def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True,
+                 keep_checkpoints=False): # keep each stage's last.pth once the stage is done (default: removed)
         self.data, self.path = Path(data), Path(path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
+        if not isinstance(self.cfg, TrainConfig): raise ConfigError(f'TrainRun: cfg must be a TrainConfig or a preset name, got {cfg!r}')
+        if num_workers is not None and not (isinstance(num_workers, int) and not isinstance(num_workers, bool) and num_workers >= 0):
+            raise ConfigError(f'TrainRun: num_workers must be a whole number >= 0 (or None: automatic), got {num_workers!r}')
         self.device = default_device(device)
-        store_attr('num_workers,progress')
+        store_attr('num_workers,progress,keep_checkpoints')
         self.vocab = FSDPaths(self.data).check().vocab()
         self.curated = load_split(self.data, 'curated', drop_bad=self.cfg.drop_bad)
         self.noisy = self._noisy() if {'stage1_noisy', 'mixed'} & {s for s, _ in self.cfg.stages} else None
-        self.folds = self._check_folder()
+        self.folds = make_folds(self.curated, self.vocab, self.cfg.n_folds, self.cfg.fold_method, self.cfg.seed)
+        self._check_sizes()
+        self._check_folder()   # before anything is written...
         self._specs = {}
-        self._write_once()
+        self._write_once()     # ...and again under the run lock, in case another process has just written the folder
 
     def _noisy(self):
         FSDPaths(self.data).check(('train_noisy', 'noisy_csv'))
@@ -226,8 +359,16 @@ class TrainRun:
         if self.cfg.max_noisy and len(df) > self.cfg.max_noisy: df = df.sample(self.cfg.max_noisy, random_state=self.cfg.seed)
         return df.reset_index(drop=True)
 
+    def _check_sizes(self):
+        "`ConfigError` when a stage of a fold would train on fewer than 2 clips"
+        for k in range(self.cfg.n_folds):
+            for stage, _ in self.cfg.stages:
+                if (n := len(self._stage_split(k, stage)[0])) < 2:
+                    raise ConfigError(f'fold {k}, stage {stage}: {n} training clip(s) (bs {self.cfg.bs}); a stage needs at least 2. '
+                                      'Use fewer folds (n_folds) or more clips, or leave the stage out (an empty schedule)')
+
     def _check_folder(self):
-        "The folds of this run; raises `ConfigError` when the folder was made by another config or other data"
+        "`ConfigError` when the run folder was made by another config or other data"
         cf, ff = self.path/'config.json', self.path/'folds.csv'
         if self.path.exists() and not self.path.is_dir(): raise ConfigError(f'{self.path}: exists and is not a folder')
         if cf.exists():
@@ -237,19 +378,19 @@ class TrainRun:
                                     '\nUse another --out folder, or the config in ' + str(cf))
         elif self.path.exists() and any(self.path.glob('fold_*')):
             raise ConfigError(f'{self.path}: has fold folders but no config.json; not a run folder this version can resume')
-        folds = make_folds(self.curated, self.vocab, self.cfg.n_folds, self.cfg.fold_method, self.cfg.seed)
-        if ff.exists():
-            old = pd.read_csv(ff, dtype={'fname': str, 'labels': str}, keep_default_na=False)
-            if not old[['fname', 'fold', 'labels']].equals(folds):
-                raise ConfigError(f'{ff}: the fold assignment does not match the curated clips in {self.data} '
-                                  '(another dataset, or its CSV changed); use another --out folder')
-        return folds
+        if ff.exists() and not _read_folds_csv(ff)[['fname', 'fold', 'labels']].equals(self.folds):
+            raise ConfigError(f'{ff}: the fold assignment does not match the curated clips in {self.data} '
+                              '(another dataset, or its CSV changed); use another --out folder')
 
     def _write_once(self):
+        "Under the run lock: check the folder again, remove stale temporary files, write `config.json` and `folds.csv` when missing"
         if rank_distrib(): return
         self.path.mkdir(parents=True, exist_ok=True)
-        if not (self.path/'config.json').exists(): self.cfg.save(self.path/'config.json')
-        if not (self.path/'folds.csv').exists(): atomic_to_csv(self.folds, self.path/'folds.csv')
+        with run_lock(self.path):
+            self._check_folder()
+            clean_stale_tmp(self.path)
+            if not (self.path/'config.json').exists(): self.cfg.save(self.path/'config.json')
+            if not (self.path/'folds.csv').exists(): atomic_to_csv(self.folds, self.path/'folds.csv')
 
     def __repr__(self): return f'TrainRun({str(self.path)!r}, {self.cfg.n_folds} folds, mode {self.cfg.mode})'
     def fold_dir(self, k): return self.path/f'fold_{k}'
@@ -257,6 +398,11 @@ class TrainRun:
         "A fold is finished when its tagger and its OOF predictions exist"
         return fold_finished(self.path, k)
     def stage_done(self, k, stage): return (self.fold_dir(k)/stage/'DONE').exists()
+    def fold_lock(self, k):
+        "Context manager holding fold `k` while it trains: another process asking for it gets `RunInUseError` at once"
+        if rank_distrib(): return nullcontext()   # the processes of one distributed fold: rank 0 holds it
+        return _hold_lock(self.fold_dir(k)/'.lock', lambda who: f'fold {k} of {self.path} is being trained by {who}; wait for it to '
+                          'finish (or stop it), or train other folds (--folds)', timeout=0)
 
 # %% ../nbs/03_kfold_train.ipynb #66d6bd76
 def mixed_weights(is_noisy, noisy_prob):
@@ -283,26 +429,52 @@ def fold_spec(self:TrainRun, k):
 
 # %% ../nbs/03_kfold_train.ipynb #e0b8145a
 @patch
-def stage_dls(self:TrainRun, k, stage):
-    "`DataLoaders` of `stage` for fold `k`: training clips of the stage, the fold's held-out curated clips as validation"
+def _stage_split(self:TrainRun, k, stage):
+    "(training clips, validation clips, training items per epoch) of `stage` for fold `k`"
     cur = self.curated.assign(fold=self.folds.fold.values)
     valid, train_cur = cur[cur.fold == k], cur[cur.fold != k]
     noisy = self.noisy
     if noisy is not None and self.cfg.fold_method == 'group' and 'group' in noisy: noisy = noisy[~noisy.group.isin(valid.group)]
-    train = {'stage1_noisy': noisy, 'stage2_curated': train_cur}.get(stage)
-    if stage == 'mixed': train = pd.concat([train_cur.assign(noisy=False), noisy.assign(noisy=True)])
+    if stage == 'mixed':
+        return pd.concat([train_cur.assign(noisy=False), noisy.assign(noisy=True)]), valid, int(np.ceil(len(train_cur) / (1 - self.cfg.noisy_prob)))
+    train = {'stage1_noisy': noisy, 'stage2_curated': train_cur}[stage]
+    return train, valid, len(train)
+
+@patch
+def stage_dls(self:TrainRun, k, stage):
+    "`DataLoaders` of `stage` for fold `k`: the stage's training clips (in batches no larger than them), the fold's held-out curated clips as validation"
+    train, valid, n = self._stage_split(k, stage)
     df = pd.concat([train, valid], ignore_index=True)
     valid_idx = list(range(len(train), len(df)))
     cfg = self.cfg
     dls = AudioDataLoaders.from_df(df[['fname', 'path', 'labels']], self.vocab, valid_idx=valid_idx, cfg=self.fold_spec(k),
                                    bs=cfg.bs, device=self.device, augment=cfg.augment,
                                    num_workers=ifnone(self.num_workers, 0 if self.device.type == 'cpu' else None))
-    if stage == 'mixed':
-        wgts = mixed_weights(train.noisy.values, cfg.noisy_prob)
-        n = int(np.ceil(len(train_cur) / (1 - cfg.noisy_prob)))
-        dls.train = dls.train.new(get_idxs=WeightedIdxs(wgts, n), n=n)
+    bs = min(cfg.bs, n)   # the training loader drops a partial batch: a batch larger than the epoch would train nothing
+    if stage == 'mixed': dls.train = dls.train.new(get_idxs=WeightedIdxs(mixed_weights(train.noisy.values, cfg.noisy_prob), n), n=n, bs=bs)
+    elif bs < cfg.bs: dls.train = dls.train.new(bs=bs)
     dls.valid_fnames = valid.fname.tolist()
     return dls
+
+# %% ../nbs/03_kfold_train.ipynb #9d1dabde
+class StageGuard(Callback):
+    "Cancel the fit on a NaN/inf training loss, or after an epoch without a batch; `error`: an `FSDError` naming `what` and the epoch (`offset` + epoch), for the caller to raise"
+    order = 20   # after the autocast callbacks (10) have closed their context for the batch
+    def __init__(self, what, offset=0): store_attr(); self.error = None
+    def before_fit(self): self.error = None
+    def before_train(self): self.n = 0
+    def _stop(self, msg):
+        self.error = FSDError(f'{self.what}, epoch {self.offset + self.epoch}: {msg}')
+        raise CancelFitException()   # fastai ends the fit cleanly (loggers closed); the epoch gets no checkpoint
+    def after_loss(self):
+        if not self.training: return
+        if not torch.isfinite(self.learn.loss).all():
+            self._stop(f'the training loss is {self.learn.loss.item()} at batch {self.iter}; training stopped, the stage keeps its last '
+                       'checkpoint and is not marked done. Usual causes: NaN/inf samples in a clip, or a learning rate too high for the '
+                       'model (lower it in the config)')
+        self.n += 1
+    def after_train(self):
+        if self.n == 0: self._stop('no training batch ran; the stage is not marked done')
 
 # %% ../nbs/03_kfold_train.ipynb #a1d33567
 @patch
@@ -315,8 +487,11 @@ def stage_learner(self:TrainRun, k, stage, dls=None):
                           cpu_bf16=cfg.cpu_bf16, ema=cfg.ema or None, path=d, model_dir='.')
 
 def load_weights(learn, fname):
-    "Load model weights saved with `torch.save(model.state_dict())` into `learn`"
-    get_model(learn.model).load_state_dict(torch.load(fname, map_location='cpu'))
+    "Load model weights saved with `torch.save(model.state_dict())` into `learn` (tensors only: `weights_only=True`)"
+    fix = 'delete the folder of its stage to train that stage again'
+    sd = _safe_load(fname, fix)
+    try: get_model(learn.model).load_state_dict(sd)
+    except (RuntimeError, TypeError, AttributeError) as e: raise FSDDataError(f"{fname}: does not fit this stage's model ({_first_line(e)}); {fix}") from None
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #80ed6460
@@ -329,30 +504,40 @@ def _last_metric(learn):
 def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     "Train `stage` of fold `k` from `init` weights, or resume it from its checkpoint; None when already done, else the `Learner`"
     d, sched, cfg = self.fold_dir(k)/stage, dict(self.cfg.stages)[stage], self.cfg
-    n_ep = sum(n for n, _ in sched)
-    if (d/'DONE').exists(): return None
+    n_ep, main, what = sum(n for n, _ in sched), not rank_distrib(), f'fold {k} of {self.path}, stage {stage}'
+    if (d/'DONE').exists():
+        if main and not self.keep_checkpoints: (d/'last.pth').unlink(missing_ok=True)   # left by a process stopped right after DONE
+        return None
     set_seed(cfg.seed + k, reproducible=True)
     d.mkdir(parents=True, exist_ok=True)
     learn = self.stage_learner(k, stage)
     done, secs = 0, 0.
-    if (d/'last.pth').exists():
-        done, secs = load_checkpoint(learn, d/'last.pth'); truncate_log(d/'log.csv', done)
+    if (d/'last.pth').exists(): done, secs = load_checkpoint(learn, d/'last.pth')
     elif init is not None: load_weights(learn, init)
-    if self.progress: print(f'fold {k} {stage}: ' + (f'resuming after epoch {done} of {n_ep}' if done else f'{n_ep} epochs'))
+    if main: truncate_log(d/'log.csv', done)   # the epochs of the checkpoint, no more
+    bs = learn.dls.train.bs
+    if self.progress: print(f'fold {k} {stage}: ' + (f'resuming after epoch {done} of {n_ep}' if done else f'{n_ep} epochs') +
+                            (f'; batches of {bs}: the stage has {bs} training clips per epoch, fewer than bs {cfg.bs}' if bs < cfg.bs else ''))
     off, t0 = 0, time.time()
     with learn.distrib_ctx() if num_distrib() > 1 else nullcontext(), ContextManagers([] if self.progress else [learn.no_bar(), learn.no_logging()]):
         for n, lr in sched:
             if done < off + n:
                 start = max(0, done - off)
+                guard = StageGuard(what, off+start)
                 fit_flat_cos_from(learn, n, lr, start, pct_start=cfg.pct_start, wd=cfg.wd,
-                                  cbs=[StageLogger('log.csv', off+start), EpochCheckpoint(d/'last.pth', off+start, secs + time.time() - t0),
+                                  cbs=[guard, StageLogger('log.csv', off+start), EpochCheckpoint(d/'last.pth', off+start, secs + time.time() - t0),
                                        *listify(cbs)])
+                if guard.error is not None: raise guard.error
             off += n
     if cfg.ema: learn.weight_average.apply()   # the stage ends on the averaged weights
-    if not rank_distrib():
-        atomic_torch_save(get_model(learn.model).state_dict(), d/'final.pth')
-        atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn),
+    sd = get_model(learn.model).state_dict()
+    if bad := [n for n, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]:
+        raise FSDError(f'{what}: the trained weights are not finite ({listing(bad, 3).strip()}); the stage is not marked done')
+    if main:
+        atomic_torch_save(sd, d/'final.pth')
+        atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn), bs=bs,
                                                     seconds=round(secs + time.time() - t0, 1))) + '\n')
+        if not self.keep_checkpoints: (d/'last.pth').unlink(missing_ok=True)
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #c5bb6b83
@@ -363,27 +548,35 @@ def oof_tagger(learn, **kwargs):
 
 @patch
 def write_oof(self:TrainRun, k, learn):
-    "Export fold `k`'s tagger, score its held-out clips as `submit` scores test clips, write the OOF predictions (each atomically); their lwlrap"
+    "Score fold `k`'s held-out clips as `submit` scores test clips, then export its tagger and write the OOF predictions (each atomically); their lwlrap"
     fd, fnames = self.fold_dir(k), learn.dls.valid_fnames
     held = self.curated.set_index('fname').loc[fnames]
-    if not rank_distrib(): export_tagger(learn, fd/'tagger')  # atomic: a temporary folder renamed
     preds = oof_tagger(learn).predict_proba(held.path.tolist(), errors='raise', progress=False)[self.vocab].values
+    if bad := [f for f, row in zip(fnames, preds) if not np.isfinite(row).all()]:
+        raise FSDError(f'fold {k} of {self.path}: the model scores {len(bad)} of {len(fnames)} held-out clips as NaN/inf, so no tagger '
+                       f'and no OOF file were written; check these clips, then delete {fd} and train the fold again:\n{listing(bad)}')
     truth = multi_hot(held.labels, self.vocab)
     if not rank_distrib():
+        export_tagger(learn, fd/'tagger')  # atomic: a temporary folder renamed
         oof = pd.DataFrame(preds, columns=self.vocab); oof.insert(0, 'fname', fnames)
         atomic_to_csv(oof, fd/'oof.csv', float_format='%.6g')
     return lwlrap(truth, preds)
 
 @patch
 def fit_fold(self:TrainRun, k, cbs=None):
-    "Train (or resume, or skip) every stage of fold `k`, then write its tagger and OOF predictions"
+    "Train (or resume, or skip) every stage of fold `k` under its lock, then write its tagger and OOF predictions"
     if self.fold_done(k): return dict(fold=k, status='done before', seconds=0.)
-    t0, init, learn = time.time(), None, None
-    for stage, _ in self.cfg.stages:
-        learn = self.fit_stage(k, stage, init=init, cbs=cbs)
-        init = self.fold_dir(k)/stage/'final.pth'
-    if learn is None: learn = load_weights(self.stage_learner(k, stage), init)  # all stages done before: only the outputs
-    score = self.write_oof(k, learn)
+    with self.fold_lock(k):
+        if self.fold_done(k): return dict(fold=k, status='done before', seconds=0.)   # finished by another process meanwhile
+        if not rank_distrib():
+            for d in (self.fold_dir(k), *(self.fold_dir(k)/s for s, _ in self.cfg.stages)):
+                if d.is_dir(): clean_stale_tmp(d)   # left by a process killed while writing
+        t0, init, learn = time.time(), None, None
+        for stage, _ in self.cfg.stages:
+            learn = self.fit_stage(k, stage, init=init, cbs=cbs)
+            init = self.fold_dir(k)/stage/'final.pth'
+        if learn is None: learn = load_weights(self.stage_learner(k, stage), init)  # all stages done before: only the outputs
+        score = self.write_oof(k, learn)
     return dict(fold=k, status='trained', seconds=round(time.time()-t0, 1), lwlrap=score)
 
 # %% ../nbs/03_kfold_train.ipynb #30f578cf
@@ -402,14 +595,50 @@ def fit(self:TrainRun, folds=None, cbs=None, merge=True):
     return res
 
 # %% ../nbs/03_kfold_train.ipynb #4b5bb246
+def _read_csv(f, fix, **kwargs):
+    "`pd.read_csv(f, **kwargs)`; an `FSDDataError` naming `f` and saying `fix` when it is not a readable CSV"
+    try: return pd.read_csv(f, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+        raise FSDDataError(f'{f}: not a readable CSV ({_first_line(e)}); {fix}') from None
+
+_FOLDS_FIX = 'delete it and run train again with the same data and config: it is written again, the same'
+
+def _read_folds_csv(f):
+    "The table of a run's `folds.csv` (fname, fold, labels as text), checked"
+    folds = _read_csv(f, _FOLDS_FIX, dtype={'fname': str, 'labels': str}, keep_default_na=False)
+    if missing := [c for c in ('fname', 'fold', 'labels') if c not in folds]:
+        raise FSDDataError(f'{f}: no column {missing[0]!r} (a folds.csv has fname, fold, labels); {_FOLDS_FIX}')
+    if not pd.api.types.is_integer_dtype(folds.fold): raise FSDDataError(f'{f}: column fold holds values that are not whole numbers; {_FOLDS_FIX}')
+    return folds
+
 def _read_folds(path):
     f = Path(path)/'folds.csv'
     if not f.exists(): raise ConfigError(f'{path}: not a run folder (no folds.csv)')
-    folds = pd.read_csv(f, dtype={'fname': str, 'labels': str}, keep_default_na=False)
+    folds = _read_folds_csv(f)
     return folds.assign(labels=folds.labels.str.split(','))
 
+def _read_oof(f, k, held, path):
+    "The OOF predictions `f` of fold `k` of the run at `path`, checked against the fold's clips `held`"
+    fix = 'delete it and run train again: the fold is scored again from its final weights, without training'
+    oof = _read_csv(f, fix, dtype={'fname': str})
+    if oof.columns[0] != 'fname' or len(oof.columns) < 2: raise FSDDataError(f'{f}: needs a first column fname and one column per class; {fix}')
+    vals = oof.iloc[:, 1:].apply(pd.to_numeric, errors='coerce')
+    if (bad := (vals.isna() | (vals < 0) | (vals > 1)).values).any():
+        r, c = np.argwhere(bad)[0]
+        v = oof.iat[r, c + 1]
+        raise FSDDataError(f'{f}: line {r + 2}, column {oof.columns[c + 1]!r}: {repr(v) if isinstance(v, str) else v} is not a probability in [0, 1]; {fix}')
+    if sorted(oof.fname) != sorted(held.fname): raise ConfigError(f'{f}: its clips are not fold {k} of {path}/folds.csv')
+    if missing := sorted({l for ls in held.labels for l in ls} - set(oof.columns[1:])):
+        raise FSDDataError(f'{f}: no column for the class(es) {missing} of {path}/folds.csv; {fix}')
+    return pd.concat([oof[['fname']], vals], axis=1)
+
 def _stage_seconds(fold_dir):
-    return sum(json.loads(f.read_text()).get('seconds', 0) for f in Path(fold_dir).glob('*/DONE'))
+    total = 0.
+    for f in Path(fold_dir).glob('*/DONE'):
+        try: total += float(json.loads(f.read_text()).get('seconds', 0))
+        except (ValueError, TypeError, AttributeError) as e:
+            raise FSDDataError(f'{f}: not a readable DONE marker ({_first_line(e)}); delete it to train that stage again') from None
+    return total
 
 def merge_run(path, plot=True):
     "Assemble the OOF predictions of the finished folds of the run at `path`; write and return the results table"
@@ -421,8 +650,8 @@ def merge_run(path, plot=True):
         f, held = path/f'fold_{k}'/'oof.csv', folds[folds.fold == k]
         if not f.exists():
             rows.append(dict(fold=str(k), n_clips=len(held), lwlrap=np.nan, train_seconds=np.nan, status='not trained')); continue
-        oof = pd.read_csv(f, dtype={'fname': str})
-        if sorted(oof.fname) != sorted(held.fname): raise ConfigError(f'{f}: its clips are not fold {k} of {path}/folds.csv')
+        oof = _read_oof(f, k, held, path)
+        if oofs and list(oof.columns) != list(oofs[0].columns): raise FSDDataError(f'{f}: its class columns differ from those of the other folds')
         truth = multi_hot(held.set_index('fname').loc[oof.fname, 'labels'], oof.columns[1:])
         rows.append(dict(fold=str(k), n_clips=len(oof), lwlrap=lwlrap(truth, oof.iloc[:, 1:].values),
                          train_seconds=_stage_seconds(f.parent), status='done'))
@@ -435,11 +664,12 @@ def merge_run(path, plot=True):
                      status=f'{len(oofs)} of {cfg.n_folds} folds'))
     res = pd.DataFrame(rows)
     per_class = per_class_table(truth, scores, vocab)
-    atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
-    atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
-    if plot:
-        fig = plot_per_class_lwlrap(truth, scores, vocab).figure
-        atomic_savefig(fig, path/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
-        plt.close(fig)
-    atomic_to_csv(res, path/'results.csv')
+    with run_lock(path):
+        atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
+        atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
+        if plot:
+            fig = plot_per_class_lwlrap(truth, scores, vocab).figure
+            atomic_savefig(fig, path/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
+            plt.close(fig)
+        atomic_to_csv(res, path/'results.csv')
     return res
