@@ -5,6 +5,10 @@
 (b) the reference write-up's per-item approach (fastaudio's item pipeline): each worker decodes the whole file, trims silence
     (fastaudio's RemoveSilence: librosa.effects.split, 20 dB, 20 ms), takes a random crop, then computes the mel
     spectrogram, dB, masks and normalisation per item on the CPU (torchaudio, one thread per worker).
+(c) fsd_tagger.audio with a `SpecCache` (`AudioDataLoaders(cache=...)`): the dB mel spectrogram of every clip computed once
+    (the one-off build is timed on its own, into a fresh temporary folder, and reported as clips/s and as seconds per hour
+    of audio), then workers read random crops of the memory-mapped float16 arrays; the `top_db` floor, normalisation and
+    SpecAugment run per batch on the batch's device.
 
 Both use the same fastai DataBlock machinery, the same augmentations (two frequency and two time masks, p=0.5) and give
 the same batches: random 2 s crops as normalised [bs, 1, 128, 128] spectrograms with multi-hot targets.
@@ -15,7 +19,8 @@ dataset is scaled (--n-files) so that each measurement lasts at least --seconds.
 
     .venv/bin/python bench/pipeline.py                # defaults: 600 toy files, >= 20 s each, bs 64, 2 workers
                                                       # (and (a) again with AudioDataLoaders' own worker count if different)
-    .venv/bin/python bench/pipeline.py --device cuda  # (a) on the GPU
+    .venv/bin/python bench/pipeline.py --device cuda  # (a) and (c) on the GPU
+    .venv/bin/python bench/pipeline.py --profile      # where (c)'s time goes, with 0 workers (cProfile, 3 epochs)
 """
 import argparse, multiprocessing as mp, os, resource, sys, time
 from pathlib import Path
@@ -41,19 +46,56 @@ def _masks(cfg):
     from fsd_tagger.audio import MaskFreq, MaskTime
     return [MaskFreq(0.5, 2, cfg.n_mels//10), MaskTime(0.5, 2, cfg.n_frames//10)]
 
+def _synced(dl):
+    "The batches of `dl`, each waited for on a GPU (CUDA runs asynchronously), so that timing one means it is done"
+    import torch
+    for x, y in dl:
+        if x.device.type == 'cuda': torch.cuda.synchronize()
+        yield x, y
+
 def run_ours(df, vocab, cfg_dict, bs, workers, seconds, device, q):
     "(a): fsd_tagger.audio's AudioDataLoaders (crop reads in the workers, batch transforms on `device`)"
-    import torch
     from fsd_tagger.audio import AudioDataLoaders, SpecConfig
     cfg = SpecConfig.from_dict(cfg_dict)
     t = time.perf_counter()
     dls = AudioDataLoaders.from_df(df, vocab, valid_idx=[], cfg=cfg, bs=bs, device=device, num_workers=workers, augment=_masks(cfg))
     setup = time.perf_counter() - t
-    def batches():
-        for x, y in dls.train:
-            if x.device.type == 'cuda': torch.cuda.synchronize()
-            yield x, y
-    q.put((*_drain(batches, seconds), setup, *_peak_rss_mib()))
+    q.put((*_drain(lambda: _synced(dls.train), seconds), setup, *_peak_rss_mib()))
+
+def run_cached(df, vocab, cfg_dict, bs, workers, seconds, device, q):
+    "(c): `AudioDataLoaders` on crops of a `SpecCache` built first (its build timed separately) in a fresh temporary folder"
+    import tempfile
+    from fsd_tagger.audio import AudioDataLoaders, SpecConfig, SpecCache
+    cfg = SpecConfig.from_dict(cfg_dict)
+    with tempfile.TemporaryDirectory(prefix='fsd-bench-cache-') as d:
+        t = time.perf_counter()
+        cache = SpecCache.build(df.path, cfg, d, progress=False)
+        build = time.perf_counter() - t
+        mib = (cache.folder/'spec.npy').stat().st_size/2**20
+        t = time.perf_counter()
+        dls = AudioDataLoaders.from_df(df, vocab, valid_idx=[], cfg=cfg, bs=bs, device=device, num_workers=workers, augment=_masks(cfg), cache=cache)
+        setup = time.perf_counter() - t
+        q.put((*_drain(lambda: _synced(dls.train), seconds), setup, *_peak_rss_mib(), build, mib))
+
+def profile_cached(df, vocab, cfg, bs, device, epochs=3):
+    "Print the share of (c)'s time (0 workers, in this process) spent making items, in `CachedCrop` and in the batch transforms"
+    import cProfile, pstats, tempfile
+    from fsd_tagger.audio import AudioDataLoaders, SpecCache
+    with tempfile.TemporaryDirectory(prefix='fsd-bench-cache-') as d:
+        dls = AudioDataLoaders.from_df(df, vocab, valid_idx=[], cfg=cfg, bs=bs, device=device, num_workers=0, augment=_masks(cfg),
+                                       cache=SpecCache.build(df.path, cfg, d, progress=False))
+        for _ in dls.train: pass                                                   # warm
+        pr = cProfile.Profile(); pr.enable()
+        for _ in range(epochs):
+            for _ in dls.train: pass
+        pr.disable()
+    st = pstats.Stats(pr).stats
+    cum = lambda name, file='': sum(v[3] for (f, _, fn), v in st.items() if fn == name and file in f)
+    total = cum('__iter__', 'fastai/data/load.py')
+    items = cum('create_item', 'fastai')
+    print(f'(c) profiled, {epochs} epochs in {total:.2f} s (with the profiler overhead): making items one by one (fastai Datasets: '
+          f'lookup, type transforms, labels) {items/total:.0%}, of which the crop from the memory map (spec_crop) {cum("spec_crop", "fsd_tagger")/total:.0%} '
+          f'of the total; collation, batch transforms (top_db floor, normalisation, masks) and the rest {1 - items/total:.0%}')
 
 def seed_item_tfm(cfg):
     "The reference write-up's item pipeline as one fastai item transform: path -> whole-file decode, trim, random crop, spectrogram, masks"
@@ -112,6 +154,7 @@ def main():
     ap.add_argument('--seconds', type=float, default=20., help='minimum duration of each measurement')
     ap.add_argument('--preset', default='seed'); ap.add_argument('--bs', type=int, default=64)
     ap.add_argument('--workers', type=int, default=2); ap.add_argument('--device', default='cpu')
+    ap.add_argument('--profile', action='store_true', help="only profile (c) with 0 workers")
     a = ap.parse_args()
     import pandas as pd, soundfile as sf, torch
     from fsd_tagger.data import load_split, FSDPaths
@@ -123,18 +166,25 @@ def main():
     dur = sum(sf.info(p).duration for p in df.path)
     print(f'{len(df)} clips ({dur/len(df):.1f} s on average, {dur/60:.0f} min of audio) in {root}; preset {a.preset!r} '
           f'-> batches of {a.bs} x {cfg.shape}; {a.workers} workers; {os.cpu_count()} CPUs; torch {torch.__version__}')
+    if a.profile: return profile_cached(df, vocab, cfg, a.bs, a.device)
     from fsd_tagger.audio import default_workers
     own = default_workers(a.device)
     runs = [('a', f'(a) fsd_tagger.audio, batch transforms on {a.device}, {a.workers} workers', run_ours, a.workers, (a.device,)),
-            ('b', f'(b) seed per-item (decode whole file, trim, crop, spectrogram in {a.workers} workers)', run_seed, a.workers, ())]
+            ('b', f"(b) the reference write-up's per-item pipeline (decode whole file, trim, crop, spectrogram in {a.workers} workers)", run_seed, a.workers, ())]
+    runs.append(('c', f'(c) fsd_tagger.audio with a SpecCache: spectrogram crops in {a.workers} workers, batch transforms on {a.device}', run_cached, a.workers, (a.device,)))
     if own != a.workers:
         runs.insert(1, ('a*', f"(a*) as (a) with AudioDataLoaders' default for this machine, {own} workers", run_ours, own, (a.device,)))
+        runs.append(('c*', f"(c*) as (c) with AudioDataLoaders' default for this machine, {own} workers", run_cached, own, (a.device,)))
     res = {}
     for key, name, fn, workers, args in runs:
-        n, secs, shape, setup, rss, rss_child = measure(fn, df, vocab, cfg.to_dict(), a.bs, workers, a.seconds, *args)
+        n, secs, shape, setup, rss, rss_child, *build = measure(fn, df, vocab, cfg.to_dict(), a.bs, workers, a.seconds, *args)
         res[key] = n/secs
         print(f'{name}\n    {n} clips in {secs:.1f} s = {n/secs:.1f} clips/s; batch {shape}; set-up {setup:.1f} s; '
               f'peak RSS {rss:.0f} MiB (main), {rss_child:.0f} MiB (largest worker)', flush=True)
-    print(f"ratio (a)/(b): {res['a']/res['b']:.1f}x" + (f"; (a*)/(b): {res['a*']/res['b']:.1f}x" if 'a*' in res else ''))
+        if build:
+            print(f'    one-off cache build (not in the figure above): {build[0]:.1f} s for {len(df)} clips = {len(df)/build[0]:.1f} clips/s, '
+                  f'{build[0]/(dur/3600):.0f} s per hour of audio; {build[1]:.0f} MiB on disk', flush=True)
+    ratios = [f'({k})/(b): {res[k]/res["b"]:.1f}x' for k in ("a", "a*", "c", "c*") if k in res and res["b"]]
+    print('ratio ' + '; '.join(ratios))
 
 if __name__ == '__main__': main()

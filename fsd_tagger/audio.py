@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 
 # %% ../nbs/01_spectrogram.ipynb #9e086a02
 from __future__ import annotations
-import math, os, random
+import hashlib, json, math, os, random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
@@ -25,7 +25,8 @@ from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
 from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSplitter
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio
+from fastprogress.fastprogress import progress_bar
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -34,8 +35,9 @@ __all__ = ['AUDIO_EXTS', 'PadMode', 'NoiseColor', 'get_audio_files', 'AudioGette
            'audio_frames', 'CropSignal', 'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence',
            'preprocess_file', 'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug',
            'SignalShifter', 'ChangeVolume', 'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq',
-           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'AudioBlock', 'default_workers',
-           'AudioDataLoaders', 'fsd_dataloaders']
+           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'spec_crop',
+           'CachedCrop', 'CachedSpecTransform', 'CachedAudioBlock', 'AudioBlock', 'default_workers', 'AudioDataLoaders',
+           'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
@@ -540,6 +542,123 @@ def default_augs(cfg):
     return [ChangeVolume(0.5), AddNoise(0.3, (10., 40.)),
             MaskFreq(0.5, 2, max(cfg.n_mels//10, 1)), MaskTime(0.5, 2, max(cfg.n_frames//10, 1))]
 
+# %% ../nbs/01_spectrogram.ipynb #83509406
+_CACHE_SETTINGS = ('sr', 'n_fft', 'win_length', 'hop_length', 'n_mels', 'f_min', 'f_max', 'power', 'mel_scale', 'mel_norm')
+_DB_FLOOR = -100.   # dB of silence (amplitude_to_DB's amin 1e-10): what zero padding of the waveform gives
+
+def spec_cache_key(paths, cfg):
+    "Hash of the settings of `cfg` the cached arrays depend on and of the path, size and mtime of each of `paths`"
+    def stamp(p):
+        try: s = os.stat(p)
+        except OSError as e: raise FSDDataError(f'{p}: cannot be read ({e.strerror})') from None
+        return [os.path.abspath(p), s.st_size, s.st_mtime_ns]
+    d = dict(version=1, settings={k: getattr(cfg, k) for k in _CACHE_SETTINGS}, files=[stamp(p) for p in paths])
+    return hashlib.sha1(json.dumps(d).encode()).hexdigest()[:16]
+
+def _out_frames(n, file_sr, sr, hop):
+    "STFT frames (centred) of `n` samples at `file_sr` once resampled to `sr`"
+    return (n if file_sr == sr else -(-n*sr//file_sr))//hop + 1
+
+class SpecCache:
+    "dB mel spectrograms (float16, before the `top_db` floor) of whole audio files, memory-mapped from `folder`; made by `SpecCache.build`"
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        meta = json.loads((self.folder/'index.json').read_text())
+        self.settings, self.paths, self.offsets = meta['settings'], meta['paths'], np.asarray(meta['offsets'], dtype=np.int64)
+        self.index, self.built, self._arr = {p: i for i, p in enumerate(self.paths)}, False, None
+
+    @classmethod
+    def build(cls, paths, cfg:SpecConfig, folder, n_workers=None, progress=True):
+        "The cache of `paths` for `cfg`'s settings in `folder`/spec-<key>: loaded when it exists, else computed in parallel and written atomically (`built` says which)"
+        from filelock import FileLock
+        paths = list(dict.fromkeys(os.path.abspath(p) for p in paths))
+        frames = audio_frames(paths)                                   # one error listing every bad file
+        dest = Path(folder)/f'spec-{spec_cache_key(paths, cfg)}'
+        if (dest/'index.json').exists(): return cls(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(dest.parent/f'.{dest.name}.lock')):
+            if (dest/'index.json').exists(): return cls(dest)          # built by another process meanwhile
+            n = [_out_frames(*frames[p], cfg.sr, cfg.hop_length) for p in paths]
+            offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+            mel = SpecTransform(cfg, normalize=False).mel
+            with atomic_path(dest) as tmp:
+                tmp.mkdir()
+                arr = np.lib.format.open_memmap(tmp/'spec.npy', mode='w+', dtype=np.float16, shape=(int(offsets[-1]), cfg.n_mels))
+                def one(i):
+                    x = AF.amplitude_to_DB(mel(load_audio(paths[i], sr=cfg.sr)).clamp_min(0), 10., 1e-10, 0., None)[0]
+                    want = n[i]
+                    if x.shape[-1] < want: x = torch.cat([x, x[:, -1:].expand(-1, want - x.shape[-1])], -1)  # a resampler's rounding
+                    arr[offsets[i]:offsets[i + 1]] = x[:, :want].T.numpy()
+                with ThreadPoolExecutor(n_workers or os.cpu_count() or 1) as ex:
+                    done = ex.map(one, range(len(paths)))
+                    for _ in (progress_bar(done, total=len(paths)) if progress else done): pass
+                arr.flush(); del arr
+                atomic_write_text(tmp/'index.json', json.dumps(dict(settings={k: getattr(cfg, k) for k in _CACHE_SETTINGS},
+                                                                    paths=paths, offsets=offsets.tolist())))
+        res = cls(dest); res.built = True
+        return res
+
+    @property
+    def arr(self):
+        "The [frames, n_mels] float16 array of every clip, one after the other (opened read-only on first use, in each process)"
+        if self._arr is None: self._arr = np.load(self.folder/'spec.npy', mmap_mode='r')
+        return self._arr
+    def __getstate__(self): return {**self.__dict__, '_arr': None}   # a worker opens its own map
+    def __len__(self): return len(self.paths)
+    def __contains__(self, p): return os.path.abspath(p) in self.index
+    def __repr__(self): return f'SpecCache({str(self.folder)!r}, {len(self)} clips, {int(self.offsets[-1])} frames)'
+
+    def _i(self, p):
+        try: return self.index[os.path.abspath(p)]
+        except KeyError: raise FSDDataError(f'{p}: not in the spectrogram cache {self.folder}; build the cache with this file') from None
+    def n_frames(self, p): i = self._i(p); return int(self.offsets[i + 1] - self.offsets[i])
+    def spec(self, p, start=0, stop=None):
+        "float32 dB mel spectrogram [n_mels, frames] of frames `start:stop` of `p`"
+        i = self._i(p); o, n = int(self.offsets[i]), self.n_frames(p)
+        stop = n if stop is None else min(stop, n)
+        return torch.from_numpy(np.ascontiguousarray(self.arr[o + start:o + stop].T, dtype=np.float32))
+
+# %% ../nbs/01_spectrogram.ipynb #1cf5df2e
+def spec_crop(cache, p, n_frames, pad_mode:PadMode='zeros', rand=False):
+    "The frames of `p` in `cache` cropped or padded to `n_frames`, [1, n_mels, n_frames]: `pad_crop` in the spectrogram domain"
+    n = cache.n_frames(p)
+    if n >= n_frames: s = _offset(n - n_frames, rand); return cache.spec(p, s, s + n_frames)[None]
+    x = cache.spec(p)
+    if pad_mode == 'repeat':
+        s = random.randint(0, n - 1) if rand else 0
+        return x.repeat(1, -(-n_frames//n) + 1)[None, :, s:s + n_frames]
+    check_choice(pad_mode, PadMode, 'pad_mode')
+    s = 0 if pad_mode == 'zeros_after' else _offset(n_frames - n, rand)
+    return F.pad(x, (s, n_frames - n - s), value=_DB_FLOOR)[None]
+
+class CachedCrop(RandTransform):
+    "Path -> dB mel crop of `n_frames` from `cache` (an `AudioSpectrogram` before the `top_db` floor): random in training, the centre otherwise"
+    split_idx, order = None, 0
+    def __init__(self, cache, n_frames, pad_mode='zeros'): super().__init__(); store_attr('cache,n_frames,pad_mode')
+    def before_call(self, b, split_idx): self.do, self.rand = True, split_idx == 0
+    def encodes(self, fn: str|Path):
+        s = self.cache.settings
+        return AudioSpectrogram(spec_crop(self.cache, fn, self.n_frames, self.pad_mode, self.rand), sr=s['sr'], hop_length=s['hop_length'],
+                                f_min=s['f_min'], f_max=s['f_max'], mel_scale=s['mel_scale'], db=True)
+
+class CachedSpecTransform(SpecTransform):
+    "`SpecTransform` for `CachedCrop` batches: dB mel [bs, 1, F, T] -> `top_db` floor per crop, MFCC/deltas per `cfg`, normalised"
+    def from_db(self, x):
+        "What `SpecTransform.db` does after the dB conversion"
+        if self.cfg.top_db is not None: x = torch.maximum(x, x.amax((-3, -2, -1), keepdim=True) - self.cfg.top_db)
+        if self.dct is not None: x = (x.transpose(-1, -2) @ self.dct).transpose(-1, -2)
+        return add_deltas(x, self.cfg.delta_width) if self.cfg.deltas else x
+    def encodes(self, x: AudioSpectrogram):
+        if self.mel.spectrogram.window.device != x.device: self.to(x.device)
+        x = self.from_db(x.as_subclass(torch.Tensor).float())
+        if self.normalize: x = _instance_norm(x) if self.mean is None else (x - self.mean)/self.std
+        return AudioSpectrogram(x, **self._meta(not self.normalize))
+
+def CachedAudioBlock(cache:SpecCache, cfg:SpecConfig=None):
+    "`AudioBlock` reading crops from `cache`: spectrogram-domain crops in the workers, the rest per `cfg` on the batch's device"
+    cfg = cfg or SpecConfig.preset('default')
+    return TransformBlock(type_tfms=CachedCrop(cache, cfg.n_frames, cfg.pad_mode), batch_tfms=CachedSpecTransform(cfg))
+
 # %% ../nbs/01_spectrogram.ipynb #c9b5dbe8
 def AudioBlock(cfg:SpecConfig=None, frames=None):
     "A `TransformBlock` for audio files: crops read in the workers, spectrograms per `cfg` on the batch's device"
@@ -560,7 +679,9 @@ class AudioDataLoaders(DataLoaders):
 
     @classmethod
     def from_df(cls, df, vocab=None, valid_idx=None, cfg:SpecConfig=None, valid_pct=0.2, seed=None, bs=64, device=None,
-                augment=True, num_workers=None, fn_col='path', label_col='labels', batch_tfms=None, stats_n=256, path='.', **kwargs):
+                augment=True, num_workers=None, fn_col='path', label_col='labels', batch_tfms=None, stats_n=256, path='.',
+                cache:SpecCache=None, # crops from this `SpecCache` (it must hold every file) instead of the audio
+                **kwargs):
         "From a table with audio paths in `fn_col` and label lists in `label_col`; `valid_idx` (else `valid_pct`) is the validation set"
         if fn_col not in df or label_col not in df: raise FSDDataError(f'AudioDataLoaders.from_df needs columns {fn_col!r} and {label_col!r}, got {list(df.columns)}')
         df = df.reset_index(drop=True)
@@ -571,7 +692,10 @@ class AudioDataLoaders(DataLoaders):
         train_idx = splitter(df)[0]
         if cfg.mean is None: cfg = spec_stats(df[fn_col][train_idx], cfg, frames, n=stats_n)
         augs = default_augs(cfg) if augment is True else listify(augment or None)
-        block = DataBlock(blocks=(AudioBlock(cfg, frames), MultiCategoryBlock(vocab=vocab)), get_x=ColReader(fn_col), get_y=ColReader(label_col),
+        if cache is not None and (missing := [p for p in df[fn_col] if p not in cache]):
+            raise FSDDataError(f'{len(missing)} file(s) not in the spectrogram cache {cache.folder}; build it with them:\n' + listing(missing))
+        xblock = AudioBlock(cfg, frames) if cache is None else CachedAudioBlock(cache, cfg)
+        block = DataBlock(blocks=(xblock, MultiCategoryBlock(vocab=vocab)), get_x=ColReader(fn_col), get_y=ColReader(label_col),
                           splitter=splitter, batch_tfms=augs + listify(batch_tfms))
         device = default_device(device)
         if num_workers is None: num_workers = default_workers(device)

@@ -6,16 +6,18 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/tta_submit.html.md"""
 
 # %% ../nbs/04_tta_submit.ipynb #2a0358bd
 from __future__ import annotations
-import hashlib, json, random, sys
+import hashlib, json, math, random, sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, soundfile as sf, torch
 from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
 from .data import FSDPaths, FSD_CLASSES, read_labels
-from .audio import (load_audio, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
+from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 
@@ -54,7 +56,7 @@ def read_clip(path, sr):
         msg = str(e)
         raise AudioReadError(msg if str(path) in msg else f'{path}: cannot read audio ({msg})') from None
     if wav.shape[-1] == 0: raise AudioReadError(f'{path}: no audio samples')
-    if not torch.isfinite(wav).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
+    if not np.isfinite(wav.numpy()).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')   # numpy: no thread pool for a check
     return wav
 
 # %% ../nbs/04_tta_submit.ipynb #7209267b
@@ -158,22 +160,28 @@ def aug_seed(self:Tagger, key, aug):
     return int.from_bytes(hashlib.blake2b(f'{self.seed}:{key}:{aug}'.encode(), digest_size=8).digest(), 'little') >> 1
 
 @contextmanager
-def _seeded(seed, device):
-    "torch's (CPU and `device`'s) and Python's random generators seeded with `seed` inside the block, their states restored after it"
-    state = random.getstate()
-    with torch.random.fork_rng(devices=[ifnone(device.index, torch.cuda.current_device())] if device.type == 'cuda' else []):
-        torch.manual_seed(seed); random.seed(seed)
+def _seeded(seed, device, carry=None):
+    "torch's (CPU and `device`'s) and Python's random generators seeded with `seed` inside the block, their states restored after it; a `carry` dict goes on where its last block stopped"
+    state, cuda = random.getstate(), device.type == 'cuda'
+    dev = ifnone(device.index, torch.cuda.current_device()) if cuda else None
+    with torch.random.fork_rng(devices=[dev] if cuda else []):
+        if carry:
+            torch.set_rng_state(carry['cpu']); random.setstate(carry['py'])
+            if cuda: torch.cuda.set_rng_state(carry['cuda'], dev)
+        else: torch.manual_seed(seed); random.seed(seed)
         try: yield
-        finally: random.setstate(state)
+        finally:
+            if carry is not None: carry.update(cpu=torch.get_rng_state(), py=random.getstate(), **(dict(cuda=torch.cuda.get_rng_state(dev)) if cuda else {}))
+            random.setstate(state)
 
 _AUG_WINDOWS = 64   # a clip's windows are augmented this many at a time: a fixed number, so that `bs` does not change the draws
 
 @patch
-def _aug_inputs(self:Tagger, i, w, counts, seeds):
+def _aug_inputs(self:Tagger, i, w, counts, seeds, carries=None):
     "Model inputs of model `i`'s augmented pass for windows `w`, in batches of `bs`: clip j's `counts[j]` windows augmented under `seeds[j]`"
     buf = []
-    for cw, s in zip(torch.split(w, counts), seeds):
-        with _seeded(s, self.device):
+    for cw, s, c in zip(torch.split(w, counts), seeds, carries or [None]*len(seeds)):
+        with _seeded(s, self.device, c):
             buf += [self.augs[i](AudioTensor(b.to(self.device), sr=self.cfg.sr)).as_subclass(torch.Tensor) for b in torch.split(cw, _AUG_WINDOWS)]
         if sum(map(len, buf)) >= self.bs:
             x = torch.cat(buf); k = len(x)//self.bs*self.bs
@@ -182,10 +190,10 @@ def _aug_inputs(self:Tagger, i, w, counts, seeds):
 
 @patch
 @torch.no_grad()
-def _window_probs(self:Tagger, i, w, aug=None, counts=None, seeds=None):
+def _window_probs(self:Tagger, i, w, aug=None, counts=None, seeds=None, carries=None):
     "Probabilities [n_windows, c] of model `i` for windows `w`: the plain pass, or augmented pass `aug` with each clip's windows (`counts`) seeded by `seeds`"
     model = self.models[i].model
-    xs = (self.specs[i](b.to(self.device)) for b in torch.split(w, self.bs)) if aug is None else self._aug_inputs(i, w, counts, seeds)
+    xs = (self.specs[i](b.to(self.device)) for b in torch.split(w, self.bs)) if aug is None else self._aug_inputs(i, w, counts, seeds, carries)
     return torch.cat([torch.sigmoid(model(x).float()).cpu() for x in xs])
 
 @patch
@@ -211,33 +219,126 @@ def clip_probs(self:Tagger, wavs):
     "Per-model clip probabilities [n_models, n_clips, c] of waveforms `wavs` (each [1, n]), before the fold ensemble"
     return pool_passes(*self.window_probs(wavs), self.pool, self.beta)
 
-# %% ../nbs/04_tta_submit.ipynb #b3f046d4
+# %% ../nbs/04_tta_submit.ipynb #1307ada1
+def _check_block(block):
+    if not _is_int(block) or block < 1 or block % _AUG_WINDOWS:
+        raise ConfigError(f'block is a number of windows, a whole multiple of {_AUG_WINDOWS}; got {block!r}')
+
+def _mono(x): return torch.from_numpy(np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]))[None]
+
+def _read_span(f, lo, hi, sr, path=None):
+    "Samples `lo:hi` at rate `sr` (mono float32 [1, hi-lo]) of the open `sf.SoundFile` `f`: those of the whole file read and resampled"
+    path, fsr = ifnone(path, f.name), f.samplerate
+    if fsr == sr: a, b, off = lo, hi, lo
+    else:   # read whole resampling periods (o file frames give s samples) with a margin wider than the sinc kernel
+        g = math.gcd(fsr, sr); o, s = fsr//g, sr//g
+        reach = math.ceil(6*o/(min(o, s)*0.99)) + 1   # torchaudio's kernel half-width in file frames (lowpass_filter_width 6, rolloff 0.99)
+        m = -(-reach//o) + 1
+        u0 = max(lo//s - m, 0)
+        a, b, off = u0*o, (-(-hi//s) + m)*o, u0*s
+    try:
+        f.seek(min(a, f.frames))
+        x = f.read(max(min(b, f.frames) - a, 0), dtype='float32', always_2d=True)
+    except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
+    if not np.isfinite(x).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
+    return resample(_mono(x), fsr, sr)[:, lo - off:hi - off]
+
 @patch
-def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False):
+def stream_window_probs(self:Tagger, path, block=128):
+    "`window_probs` of the audio file at `path`, read and scored `block` windows at a time: memory bounded by `block`, not by the file's length"
+    _check_block(block)
+    n, step, sr = self.cfg.n_samples, max(1, int(round(self.step*self.cfg.n_samples))), self.cfg.sr
+    try: f = sf.SoundFile(str(path))
+    except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
+    with f:
+        N = _n_samples(f.frames, f.samplerate, sr)
+        if N == 0: raise AudioReadError(f'{path}: no audio samples')
+        if N <= n: return self.window_probs([read_clip(path, sr)])
+        starts = list(range(0, N - n + 1, step))
+        if starts[-1] != N - n: starts.append(N - n)
+        key = None
+        if self.tta:   # clip_key of the whole waveform, hashed a span at a time
+            h, span = hashlib.blake2b(digest_size=8), block*step
+            for lo in range(0, N, span): h.update(_read_span(f, lo, min(lo + span, N), sr, path).contiguous().numpy().tobytes())
+            key = h.hexdigest()
+        carries = {(i, j): {} for i in range(len(self.models)) for j in range(self.tta)}   # each pass's generators go on across blocks
+        out = []
+        for b in range(0, len(starts), block):
+            st = starts[b:b + block]
+            seg = _read_span(f, st[0], st[-1] + n, sr, path)
+            w = torch.stack([seg[:, s - st[0]:s - st[0] + n] for s in st])
+            out.append(torch.stack([torch.stack([self._window_probs(i, w)] + [self._window_probs(i, w, j, [len(w)], [self.aug_seed(key, j)], [carries[i, j]])
+                                                 for j in range(self.tta)]) for i in range(len(self.models))]))
+    return torch.cat(out, 2), [len(starts)]
+
+# %% ../nbs/04_tta_submit.ipynb #b3f046d4
+def _n_samples(frames, file_sr, sr):
+    "Samples at rate `sr` of `frames` frames at `file_sr`: the length `read_clip` returns (torchaudio's resample rounds up)"
+    return frames if file_sr == sr else -(-frames*sr//file_sr)
+
+def _stream_span(tagger, block):
+    "A file longer than this many samples has more than `block` windows: `predict_proba` streams it"
+    n = tagger.cfg.n_samples
+    return (block - 1)*max(1, int(round(tagger.step*n))) + n
+
+class _Stream:
+    "Marks a file `predict_proba` reads block by block (`stream_window_probs`) instead of whole"
+
+def _load(path, sr, span):
+    "What `predict_proba` needs of audio file `path`: its waveform, `_Stream` when it is longer than `span` samples, or the `AudioReadError`"
+    try:
+        i = sf.info(path)
+        if _n_samples(i.frames, i.samplerate, sr) > span: return _Stream
+    except Exception: pass   # read_clip names the problem
+    try: return read_clip(path, sr)
+    except AudioReadError as e: return e
+
+def _prefetched(chunks, load, prefetch=2, workers=2):
+    "Yield `[(x, load(x)), ...]` for each list `chunks`, loaded by `workers` threads up to `prefetch` lists ahead (0: in turn, in this thread)"
+    if not prefetch:
+        for c in chunks: yield [(x, load(x)) for x in c]
+        return
+    ex, q = ThreadPoolExecutor(workers), deque()
+    try:
+        for c in chunks:
+            q.append([(x, ex.submit(load, x)) for x in c])
+            if len(q) > prefetch: yield [(x, f.result()) for x, f in q.popleft()]
+        while q: yield [(x, f.result()) for x, f in q.popleft()]
+    finally: ex.shutdown(wait=True, cancel_futures=True)
+
+@patch
+def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False, prefetch=1, workers=2, block=128):
     "DataFrame of ensembled class probabilities (index: path) for audio files `paths`; `.attrs['failed']`: {path: error}"
     if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
-    if not _is_int(chunk) or chunk < 1: raise ConfigError(f'chunk is a number of files, a whole number >= 1; got {chunk!r}')
+    for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)):
+        if not _is_int(v) or v < lo: raise ConfigError(f'{name} is a whole number >= {lo}; got {v!r}')
+    _check_block(block)
     paths = [str(p) for p in listify(paths)]
     done, probs, failed = [], [], {}
     def fail(e, p):
         if errors == 'raise': raise e
         failed[p] = str(e)
-    it = range(0, len(paths), chunk)
-    if progress and len(paths) > chunk: it = progress_bar(it); it.comment = f'{len(paths)} files, {chunk} per step'
-    for s in it:
-        wavs, names = [], []
-        for p in paths[s:s + chunk]:
-            try: wavs.append(read_clip(p, self.cfg.sr)); names.append(p)
-            except AudioReadError as e: fail(e, p)
-        if not wavs: continue
-        cp = self.clip_probs(wavs)
-        ok = torch.isfinite(cp).all(2).all(0)   # finite samples far out of range can still overflow the spectrogram
-        for p, w, good in zip(names, wavs, ok.tolist()):
-            if not good: fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio (largest sample {w.abs().max().item():.3g}; '
-                                             'float audio should lie within [-1, 1]); repair or remove the file'), p)
-        done += [p for p, good in zip(names, ok.tolist()) if good]; probs.append(cp[:, ok])
+    span = _stream_span(self, block)
+    it = _prefetched([paths[s:s + chunk] for s in range(0, len(paths), chunk)], lambda p: _load(p, self.cfg.sr, span), prefetch, workers)
+    if progress and len(paths) > chunk: it = progress_bar(it, total=-(-len(paths)//chunk)); it.comment = f'{len(paths)} files, {chunk} per step'
+    for items in it:
+        for p, r in items:
+            if isinstance(r, AudioReadError): fail(r, p)
+        short = [r for p, r in items if isinstance(r, torch.Tensor)]
+        cps = iter(self.clip_probs(short).unbind(1) if short else [])
+        for p, r in items:
+            if isinstance(r, AudioReadError): continue
+            if r is _Stream:
+                try: cp = pool_passes(*self.stream_window_probs(p, block), self.pool, self.beta)[:, 0]
+                except AudioReadError as e: fail(e, p); continue
+            else: cp = next(cps)
+            if not torch.isfinite(cp).all():   # finite samples far out of range can still overflow the spectrogram
+                why = 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}'
+                fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio ({why}; '
+                                    'float audio should lie within [-1, 1]); repair or remove the file'), p)
+            else: done.append(p); probs.append(cp)
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
-    p = torch.cat(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
+    p = torch.stack(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
     df = pd.DataFrame(ensemble_probs(p, self.ensemble).numpy(), index=pd.Index(done, name='path'), columns=self.vocab)
     df.attrs['failed'] = failed

@@ -23,7 +23,7 @@ from sklearn.model_selection import KFold, StratifiedGroupKFold
 from .core import *
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
-from .audio import SpecConfig, AudioDataLoaders, spec_stats
+from .audio import SpecConfig, SpecCache, AudioDataLoaders, spec_stats
 from .inference import Tagger, parse_folds, fold_finished
 from .model import ARCHS, TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
 
@@ -110,6 +110,7 @@ class TrainConfig:
     opt: str = 'ranger'              # optimiser: 'ranger' (RAdam + Lookahead, the reference write-up's) or 'adam'
     cpu_bf16: bool = False           # on the CPU, train in bfloat16 autocast with channels-last weights
     ema: float = 0.                  # decay per step of an exponential moving average of the weights (0: off); stages end on the average
+    cache: bool = False              # train on crops of a spectrogram cache built once in the run folder (`SpecCache`)
     version: int = 1                 # format of this config
 
     def __post_init__(self):
@@ -123,6 +124,7 @@ class TrainConfig:
         if self.max_noisy is not None: self.max_noisy = _whole('max_noisy', self.max_noisy, 1)
         for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): _number(what, getattr(self, what), 0, hi)
         if self.wd is not None: _number('wd', self.wd, 0)
+        if not isinstance(self.cache, bool): raise ConfigError(f'TrainConfig cache: must be true or false, got {self.cache!r}')
         for what in ('noisy_prob', 'ema'):
             v = getattr(self, what)
             if not (_is_number(v) and 0 <= v < 1): raise ConfigError(f'TrainConfig: {what} must be in [0, 1), got {v!r}')
@@ -350,7 +352,7 @@ class TrainRun:
         self.folds = make_folds(self.curated, self.vocab, self.cfg.n_folds, self.cfg.fold_method, self.cfg.seed)
         self._check_sizes()
         self._check_folder()   # before anything is written...
-        self._specs = {}
+        self._specs, self._cache = {}, None
         self._write_once()     # ...and again under the run lock, in case another process has just written the folder
 
     def _noisy(self):
@@ -427,6 +429,16 @@ def fold_spec(self:TrainRun, k):
     if k not in self._specs: self._specs[k] = spec_stats(self.curated.path[self.folds.fold.values != k], spec)
     return self._specs[k]
 
+# %% ../nbs/03_kfold_train.ipynb #67e4ca85
+@patch
+def spec_cache(self:TrainRun):
+    "The run's `SpecCache` of every clip it trains and validates on (built once in `<run>/spec_cache`), or None when `cfg.cache` is off"
+    if not self.cfg.cache: return None
+    if self._cache is None:
+        paths = self.curated.path.tolist() + ([] if self.noisy is None else self.noisy.path.tolist())
+        self._cache = SpecCache.build(paths, self.cfg.spec_config, self.path/'spec_cache', progress=self.progress)
+    return self._cache
+
 # %% ../nbs/03_kfold_train.ipynb #e0b8145a
 @patch
 def _stage_split(self:TrainRun, k, stage):
@@ -448,7 +460,7 @@ def stage_dls(self:TrainRun, k, stage):
     valid_idx = list(range(len(train), len(df)))
     cfg = self.cfg
     dls = AudioDataLoaders.from_df(df[['fname', 'path', 'labels']], self.vocab, valid_idx=valid_idx, cfg=self.fold_spec(k),
-                                   bs=cfg.bs, device=self.device, augment=cfg.augment,
+                                   bs=cfg.bs, device=self.device, augment=cfg.augment, cache=self.spec_cache(),
                                    num_workers=ifnone(self.num_workers, 0 if self.device.type == 'cpu' else None))
     bs = min(cfg.bs, n)   # the training loader drops a partial batch: a batch larger than the epoch would train nothing
     if stage == 'mixed': dls.train = dls.train.new(get_idxs=WeightedIdxs(mixed_weights(train.noisy.values, cfg.noisy_prob), n), n=n, bs=bs)

@@ -75,7 +75,7 @@ def document_exports(nb):
     from fastcore.xtras import dict2obj
     m = next((re.search(r'#\|\s*default_exp\s+(\S+)', c.source) for c in nb.cells if 'default_exp' in c.source), None)
     if not m: return nb
-    NBProcessor(nb=nb, procs=[add_show_docs]).process()
+    NBProcessor(nb=nb, procs=[add_show_docs], rm_directives=False).process()   # FilterDefaults reads the directives next
     cells, runs = [], []   # add_show_docs inserts a cell's names last to first: put each run of new cells in source order
     for c in nb.cells + [None]:
         if c is not None and getattr(c, 'has_sd', False): runs.append(c); continue

@@ -2,7 +2,8 @@
 Chromium, driven through chromedriver by Selenium.
 
 Fails on: a notebook without its page, a page that does not load, a broken internal link (missing page or anchor),
-a broken image, fewer rendered plots than the notebook shows, or any request that leaves the local server.
+a broken image, fewer rendered plots than the notebook shows, code of a `#| hide` cell shown on the page, or any request
+that leaves the local server.
 Saves screenshots of the home page and of one notebook page (the first with a plot: its top, and scrolled to
 its first plot) to `_docs_test/screenshots/`, and ends with
 `docs: N pages passed, M failed`.
@@ -61,7 +62,16 @@ def requests_made(d):
         if m['method'] == 'Network.requestWillBeSent': urls.append(m['params']['request']['url'])
     return urls
 
-def check_page(d, base, name, expected_plots, ids_of):
+def hidden_lines(nb_path):
+    "For each `#| hide` code cell of a notebook, one line of it that no other cell has: the page must not show it"
+    cells = json.loads(Path(nb_path).read_text())['cells']
+    src = lambda c: ''.join(c['source'])
+    hidden = [c for c in cells if c['cell_type'] == 'code' and re.match(r'\s*#\|\s*hide\b', src(c))]
+    shown = '\n'.join(src(c) for c in cells if c not in hidden)
+    code = lambda c: [l.strip() for l in src(c).splitlines() if l.strip() and not l.lstrip().startswith('#')]
+    return [l for c in hidden if (l := next((l for l in code(c) if len(l) > 20 and l not in shown), None))]
+
+def check_page(d, base, name, expected_plots, ids_of, hidden=()):
     "Problems found on page `name` (empty when it passes)"
     url, errs = base + name, []
     status, _ = fetch(url)
@@ -71,6 +81,8 @@ def check_page(d, base, name, expected_plots, ids_of):
     if not d.find_elements('css selector', 'nav.sidebar a'): errs.append('no sidebar')
     imgs = d.execute_script(_IMGS)
     errs += [f"broken image {i['src']}" for i in imgs if not i['ok']]
+    text = d.execute_script('return document.body.innerText')
+    errs += [f'hidden cell shown: {l[:70]}' for l in hidden if l in text]
     plots = sum(i['ok'] and i['plot'] for i in imgs)
     if plots < expected_plots: errs.append(f'{plots} rendered plots, notebook shows {expected_plots}')
     for href in set(d.execute_script("return Array.from(document.links).map(a => a.href)")):
@@ -110,7 +122,7 @@ def main():
             requests_made(d)  # the browser's own start-up pages are not ours
             shot_nb = next((n for s, n in zip(srcs, names) if n != 'index.html' and expected(s)), None) or next((n for n in names if n != 'index.html'), None)
             for s, name in zip(srcs, names):
-                errs = check_page(d, base, name, expected(s), ids_of)
+                errs = check_page(d, base, name, expected(s), ids_of, hidden_lines(s))
                 print(f"{'PASS' if not errs else 'FAIL'}  {name}" + ''.join(f'\n      {e}' for e in errs), flush=True)
                 failed += bool(errs)
                 if not errs and name in ('index.html', shot_nb):
