@@ -26,7 +26,7 @@ from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSp
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -69,7 +69,10 @@ def audio_header(path):
     try: i = sf.info(str(path))
     except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
     if i.frames <= 0: raise FSDDataError(f'{path}: empty audio file (0 frames)')
-    if i.subtype in _FLOAT_SUBTYPES: _check_finite(path, sf.read(str(path), dtype='float32')[0])
+    if i.subtype in _FLOAT_SUBTYPES:
+        try: x = sf.read(str(path), dtype='float32')[0]
+        except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
+        _check_finite(path, x)
     return i.frames, i.samplerate, i.channels
 
 # %% ../nbs/01_spectrogram.ipynb #bb438a98
@@ -491,6 +494,8 @@ class SignalLoss(BatchAug):
         return xs.masked_fill(torch.rand_like(xs) < frac, 0.)
     def encodes(self, x: AudioTensor): return self._apply(x, self._lose)
 
+_SIGNAL_AUGS = (SignalShifter, ChangeVolume, AddNoise, SignalCutout, SignalLoss)   # act on waveforms only
+
 # %% ../nbs/01_spectrogram.ipynb #3b81e677
 class MaskFreq(BatchAug):
     "SpecAugment frequency masks: `num_masks` bands of up to `size` mel bins set to `fill`"
@@ -578,6 +583,7 @@ class SpecCache:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(dest.parent/f'.{dest.name}.lock')):
             if (dest/'index.json').exists(): return cls(dest)          # built by another process meanwhile
+            clean_stale_tmp(dest.parent)                                   # a build killed half-way left its temporary copy
             n = [_out_frames(*frames[p], cfg.sr, cfg.hop_length) for p in paths]
             offsets = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
             mel = SpecTransform(cfg, normalize=False).mel
@@ -589,9 +595,11 @@ class SpecCache:
                     want = n[i]
                     if x.shape[-1] < want: x = torch.cat([x, x[:, -1:].expand(-1, want - x.shape[-1])], -1)  # a resampler's rounding
                     arr[offsets[i]:offsets[i + 1]] = x[:, :want].T.numpy()
-                with ThreadPoolExecutor(n_workers or os.cpu_count() or 1) as ex:
+                ex = ThreadPoolExecutor(n_workers or os.cpu_count() or 1)
+                try:   # the first failure stops the build: the files not started yet are cancelled
                     done = ex.map(one, range(len(paths)))
                     for _ in (progress_bar(done, total=len(paths)) if progress else done): pass
+                finally: ex.shutdown(wait=True, cancel_futures=True)
                 arr.flush(); del arr
                 atomic_write_text(tmp/'index.json', json.dumps(dict(settings={k: getattr(cfg, k) for k in _CACHE_SETTINGS},
                                                                     paths=paths, offsets=offsets.tolist())))
@@ -694,6 +702,7 @@ class AudioDataLoaders(DataLoaders):
         augs = default_augs(cfg) if augment is True else listify(augment or None)
         if cache is not None and (missing := [p for p in df[fn_col] if p not in cache]):
             raise FSDDataError(f'{len(missing)} file(s) not in the spectrogram cache {cache.folder}; build it with them:\n' + listing(missing))
+        if cache is not None: augs = [a for a in augs if not isinstance(a, _SIGNAL_AUGS)]   # they cannot act on cached spectrograms
         xblock = AudioBlock(cfg, frames) if cache is None else CachedAudioBlock(cache, cfg)
         block = DataBlock(blocks=(xblock, MultiCategoryBlock(vocab=vocab)), get_x=ColReader(fn_col), get_y=ColReader(label_col),
                           splitter=splitter, batch_tfms=augs + listify(batch_tfms))

@@ -185,18 +185,22 @@ def _call(f, args):
     var = [k for k, p in inspect.signature(f).parameters.items() if p.kind is p.VAR_POSITIONAL]
     return f(*(args.pop(var[0], None) or []), **args) if var else f(**args)
 
-def _plain_output():
-    "No progress bars when stdout is not a terminal: fastprogress would write every update of every bar to the log"
+@contextlib.contextmanager
+def _plain_output(plain=True):
+    "No progress bars while `plain` (stdout is not a terminal): fastprogress would write every update of every bar to the log"
     import fastprogress.fastprogress as fp
-    fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+    old = fp.NO_BAR, fp.ConsoleProgressBar.fill
+    if plain: fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+    try: yield
+    finally: fp.NO_BAR, fp.ConsoleProgressBar.fill = old
 
 def main(argv=None):
     "Entry point of the `fsd-tagger` command"
     args = vars(cli_parser().parse_args(argv))
     name = args.pop('command'); args.pop('pdb', None); args.pop('xtra', None)
-    if not sys.stdout.isatty(): _plain_output()
     say = lambda msg: print(f'fsd-tagger {name}: {msg}', file=sys.stderr)
-    try: res = _call(COMMANDS[name][0], args)
+    try:
+        with _plain_output(not sys.stdout.isatty()): res = _call(COMMANDS[name][0], args)
     except USER_ERRORS as e:
         if os.environ.get('FSD_TRACEBACK'): raise
         say(f'error: {e}'); return 2

@@ -156,6 +156,8 @@ def default_device(device=None):
         except RuntimeError as e: raise ConfigError(f'device {device!r}: {e}') from None
         if d.type == 'cuda' and not torch.cuda.is_available():
             raise ConfigError(f'device {device!r}: torch sees no CUDA GPU on this machine; use --device cpu (or leave --device out)')
+        if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+            raise ConfigError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s), cuda:0 to cuda:{torch.cuda.device_count()-1}')
         return d
     if not torch.cuda.is_available(): return torch.device('cpu')
     return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if num_distrib() > 1 else 'cuda')

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib, json, math, random, sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf, torch
 from fastcore.basics import store_attr, ifnone, listify, patch
@@ -319,24 +319,26 @@ def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, pe
         if errors == 'raise': raise e
         failed[p] = str(e)
     span = _stream_span(self, block)
-    it = _prefetched([paths[s:s + chunk] for s in range(0, len(paths), chunk)], lambda p: _load(p, self.cfg.sr, span), prefetch, workers)
-    if progress and len(paths) > chunk: it = progress_bar(it, total=-(-len(paths)//chunk)); it.comment = f'{len(paths)} files, {chunk} per step'
-    for items in it:
-        for p, r in items:
-            if isinstance(r, AudioReadError): fail(r, p)
-        short = [r for p, r in items if isinstance(r, torch.Tensor)]
-        cps = iter(self.clip_probs(short).unbind(1) if short else [])
-        for p, r in items:
-            if isinstance(r, AudioReadError): continue
-            if r is _Stream:
-                try: cp = pool_passes(*self.stream_window_probs(p, block), self.pool, self.beta)[:, 0]
-                except AudioReadError as e: fail(e, p); continue
-            else: cp = next(cps)
-            if not torch.isfinite(cp).all():   # finite samples far out of range can still overflow the spectrogram
-                why = 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}'
-                fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio ({why}; '
-                                    'float audio should lie within [-1, 1]); repair or remove the file'), p)
-            else: done.append(p); probs.append(cp)
+    gen = _prefetched([paths[s:s + chunk] for s in range(0, len(paths), chunk)], lambda p: _load(p, self.cfg.sr, span), prefetch, workers)
+    it = gen
+    if progress and len(paths) > chunk: it = progress_bar(gen, total=-(-len(paths)//chunk)); it.comment = f'{len(paths)} files, {chunk} per step'
+    with closing(gen):   # an error below stops the reading threads at once
+        for items in it:
+            for p, r in items:
+                if isinstance(r, AudioReadError): fail(r, p)
+            short = [r for p, r in items if isinstance(r, torch.Tensor)]
+            cps = iter(self.clip_probs(short).unbind(1) if short else [])
+            for p, r in items:
+                if isinstance(r, AudioReadError): continue
+                if r is _Stream:
+                    try: cp = pool_passes(*self.stream_window_probs(p, block), self.pool, self.beta)[:, 0]
+                    except AudioReadError as e: fail(e, p); continue
+                else: cp = next(cps)
+                if not torch.isfinite(cp).all():   # finite samples far out of range can still overflow the spectrogram
+                    why = 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}'
+                    fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio ({why}; '
+                                        'float audio should lie within [-1, 1]); repair or remove the file'), p)
+                else: done.append(p); probs.append(cp)
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
     p = torch.stack(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
