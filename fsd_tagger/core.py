@@ -17,7 +17,8 @@ import numpy as np, soundfile as sf
 __all__ = ['Pool', 'Ensemble', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'KaggleCredentialsError',
            'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text', 'atomic_to_csv',
            'atomic_torch_save', 'atomic_savefig', 'atomic_write_audio', 'atomic_copy_stream', 'choices_of',
-           'check_choice', 'clean_stale_tmp', 'os_error_message', 'check_writable', 'default_device', 'multi_hot']
+           'check_choice', 'clean_stale_tmp', 'first_line', 'os_error_message', 'check_writable', 'default_device',
+           'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -129,6 +130,11 @@ def clean_stale_tmp(folder):
 _OS_REASONS = {errno.ENOSPC: 'no space left on the device', errno.EACCES: 'permission denied', errno.EPERM: 'permission denied',
                errno.EROFS: 'read-only file system', errno.EISDIR: 'is a folder, not a file', errno.ENOTDIR: 'a part of the path is not a folder',
                errno.ENOENT: 'no such file or folder', errno.EDQUOT: 'disk quota exceeded'}
+
+def first_line(e):
+    "The first line of exception `e`'s message (at most 200 characters; its type when it has none), to quote inside ours"
+    msg = str(e).strip()
+    return msg.splitlines()[0][:200] if msg else type(e).__name__
 
 def os_error_message(e):
     "One line for the `OSError` `e`: the path it concerns and what went wrong, in words"

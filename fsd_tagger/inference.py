@@ -455,9 +455,8 @@ def _read_submission(submission):
     if not f.is_file(): raise FSDDataError(f'{f}: no such submission file')
     try: return pd.read_csv(f, dtype={'fname': str}), f, True
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise FSDDataError(f'{f}: not a readable CSV ({_first_line(e)})') from None
+        raise FSDDataError(f'{f}: not a readable CSV ({first_line(e)})') from None
 
-def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 def _score_columns(cols, used, src, labels, vocab=None):
     "The class columns of a submission with columns `cols` to score against labels that use the classes `used`"

@@ -23,7 +23,7 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .core import FSDDataError, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
+from .core import FSDDataError, first_line, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'Float32Linear',
@@ -289,8 +289,6 @@ class TaggerModel(nn.Module):
         return None if self.augs is None else [_aug_from_dict(d) for d in self.augs]
 
 # %% ../nbs/02_model.ipynb #9495cd8f
-def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0]
-
 def load_tagger(path, device=None):
     "Rebuild the `TaggerModel` saved by `export_tagger` in folder `path`, on `device` (default: CUDA when available)"
     path, device = Path(path), default_device(device)
@@ -317,10 +315,10 @@ def load_tagger(path, device=None):
             cfg = SpecConfig.from_dict(meta['spec'])
         tagger = TaggerModel(model, vocab, cfg, meta['arch'], meta.get('augs'))
         tagger.augmentations()
-    except (TypeError, ValueError, KeyError) as e: raise FSDDataError(f'load_tagger: {jf}: {_first_line(e)}; {redo}') from e
+    except (TypeError, ValueError, KeyError) as e: raise FSDDataError(f'load_tagger: {jf}: {first_line(e)}; {redo}') from e
     try: sd = torch.load(wf, map_location='cpu', weights_only=True)
-    except Exception as e: raise FSDDataError(f'load_tagger: {wf} is not a readable weights file ({_first_line(e)}); {redo}') from None
+    except Exception as e: raise FSDDataError(f'load_tagger: {wf} is not a readable weights file ({first_line(e)}); {redo}') from None
     try: model.load_state_dict(sd)
     except (RuntimeError, TypeError, AttributeError) as e:
-        raise FSDDataError(f'load_tagger: {wf} does not hold the weights of the network {jf} describes ({_first_line(e)}); {redo}') from None
+        raise FSDDataError(f'load_tagger: {wf} does not hold the weights of the network {jf} describes ({first_line(e)}); {redo}') from None
     return tagger.to(device).eval()

@@ -213,10 +213,6 @@ class EpochCheckpoint(Callback):
                                ema=wa.state_dict() if wa is not None else None, epochs_done=int(self.offset + self.epoch + 1),
                                seconds=float(self.seconds + time.time() - self.t0)), self.fname)
 
-def _first_line(e):
-    "The first line of the message of exception `e` (or its type when it has none)"
-    msg = str(e).strip()
-    return msg.splitlines()[0][:200] if msg else type(e).__name__
 
 def _safe_load(fname, fix):
     "`torch.load(fname, weights_only=True)` onto the CPU; an `FSDDataError` naming `fname` and saying `fix` when it is corrupt or holds more than tensors and plain values"
@@ -230,7 +226,7 @@ def _safe_load(fname, fix):
         bad = re.search(r'GLOBAL (\S+) was not an allowed global', str(e))
         why = (f'it holds {bad[1]}, so loading it could run code: refused (a checkpoint holds tensors and plain values only)' if bad
                else 'it is not made of tensors and plain values only (refused: loading it could run code), or it is corrupt')
-    except Exception as e: why = f'not a readable checkpoint, truncated or corrupt ({type(e).__name__}: {_first_line(e)})'
+    except Exception as e: why = f'not a readable checkpoint, truncated or corrupt ({type(e).__name__}: {first_line(e)})'
     raise FSDDataError(f'{fname}: {why}; {fix}')
 
 def opt_state_to_params(opt):
@@ -265,7 +261,7 @@ def load_checkpoint(learn, fname):
         if ck.get('ema') is not None and hasattr(learn, 'weight_average'): learn.weight_average.load_state_dict(ck['ema'])
         done, secs = int(ck['epochs_done']), float(ck['seconds'])
     except (RuntimeError, KeyError, TypeError, ValueError, AssertionError) as e:
-        raise FSDDataError(f"{fname}: does not fit this stage's model and optimizer ({_first_line(e)}); {fix}") from None
+        raise FSDDataError(f"{fname}: does not fit this stage's model and optimizer ({first_line(e)}); {fix}") from None
     opt_state_to_params(learn.opt)
     return done, secs
 
@@ -503,7 +499,7 @@ def load_weights(learn, fname):
     fix = 'delete the folder of its stage to train that stage again'
     sd = _safe_load(fname, fix)
     try: get_model(learn.model).load_state_dict(sd)
-    except (RuntimeError, TypeError, AttributeError) as e: raise FSDDataError(f"{fname}: does not fit this stage's model ({_first_line(e)}); {fix}") from None
+    except (RuntimeError, TypeError, AttributeError) as e: raise FSDDataError(f"{fname}: does not fit this stage's model ({first_line(e)}); {fix}") from None
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #80ed6460
@@ -611,7 +607,7 @@ def _read_csv(f, fix, **kwargs):
     "`pd.read_csv(f, **kwargs)`; an `FSDDataError` naming `f` and saying `fix` when it is not a readable CSV"
     try: return pd.read_csv(f, **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
-        raise FSDDataError(f'{f}: not a readable CSV ({_first_line(e)}); {fix}') from None
+        raise FSDDataError(f'{f}: not a readable CSV ({first_line(e)}); {fix}') from None
 
 _FOLDS_FIX = 'delete it and run train again with the same data and config: it is written again, the same'
 
@@ -649,7 +645,7 @@ def _stage_seconds(fold_dir):
     for f in Path(fold_dir).glob('*/DONE'):
         try: total += float(json.loads(f.read_text()).get('seconds', 0))
         except (ValueError, TypeError, AttributeError) as e:
-            raise FSDDataError(f'{f}: not a readable DONE marker ({_first_line(e)}); delete it to train that stage again') from None
+            raise FSDDataError(f'{f}: not a readable DONE marker ({first_line(e)}); delete it to train that stage again') from None
     return total
 
 def merge_run(path, plot=True):
