@@ -1,16 +1,18 @@
 """Inference throughput and memory: `submit`-style tagging before/after issue 14, and `predict` on long recordings.
 
 Throughput (default): the test clips of DATA (in sample_submission.csv order) tagged by the fold ensemble of RUN, as
-`make_submission` tags them (`predict_proba(errors='raise')`, tta 0 unless --tta), by three paths in this one process,
+`make_submission` tags them (`predict_proba(errors='raise')`, tta 0 unless --tta), by four paths in this one process,
 interleaved and repeated (--reps; the best wall time of each is reported, the machine being shared):
 
-  before      `fsd_tagger/inference.py` as committed at --before (the code before issue 14), loaded from git
-  prefetch=0  today's code, files read in turn in the main thread (the sequential path)
-  new         today's code with its defaults: files decoded by `workers` threads up to `prefetch` chunks ahead
+  before             `fsd_tagger/inference.py` as committed at --before (the code before issue 14), loaded from git
+  fuse=False,bs=64   today's code with the networks as trained (BatchNorm kept, NCHW) in batches of 64 windows, as before:
+                     what decoding ahead in threads and one spectrogram per batch for all the models give
+  bs=64              today's code with its networks (BatchNorm folded into the convolutions, channels-last), batches of 64
+  new                today's code with its defaults (on the CPU: batches of 32 windows)
 
 Each run is broken into phases: decode (seconds spent reading files, summed over the threads that read them),
 spectrogram, model (windows through the models, spectrogram excluded) and pooling; `wait` is the main thread's time
-outside the model and pooling (reading, or waiting for the reader threads). The scores of the three paths are compared
+outside the model and pooling (reading, or waiting for the reader threads). The scores of the four paths are compared
 (max abs difference).
 
 Long files (--long MINUTES ...): 16-bit mono 44.1 kHz WAV files of that many minutes (test clips end to end, repeated)
@@ -22,6 +24,8 @@ file read at once) on the files of at most M minutes.
     .venv/bin/python bench/inference.py                                     # demo run: demo_out/runs/fast on demo_out/data
     .venv/bin/python bench/inference.py --run data/realsound/runs/scale1_seed0/cpu --data data/realsound/fsd_scale1_seed0
     .venv/bin/python bench/inference.py --long 1 10 60 --whole-max 10 --no-throughput
+    .venv/bin/python bench/inference.py --profile                           # where the model's time goes, and its GFLOP/s
+    .venv/bin/python bench/inference.py --imports                           # what the predict process holds before any audio
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, threading, time, types
 from pathlib import Path
@@ -49,15 +53,17 @@ class Phases:
         return g
 
 class TimedSpec:
-    "A tagger's spectrogram module, timed"
+    "A tagger's spectrogram module, timed (called, or its `db` part)"
     def __init__(self, spec, ph): self.spec, self.ph = spec, ph
     def __call__(self, x): return self.ph.wrap('spectrogram', self.spec)(x)
+    def db(self, x): return self.ph.wrap('spectrogram', self.spec.db)(x)
+    def __getattr__(self, k): return getattr(self.spec, k)
 
-def timed_run(mod, run, paths, tta, **kw):
-    "Wall time, phases and probabilities of `mod.Tagger.from_run(run).predict_proba(paths)`"
-    ph = Phases()
-    t = mod.Tagger.from_run(run, tta=tta, device='cpu')
-    t.specs = [TimedSpec(s, ph) for s in t.specs]
+def timed_run(mod, run, paths, tta, tagger_kw=None, **kw):
+    "Wall time, phases and probabilities of `mod.Tagger.from_run(run, **tagger_kw).predict_proba(paths, **kw)`"
+    ph, timed = Phases(), {}
+    t = mod.Tagger.from_run(run, tta=tta, device='cpu', **(tagger_kw or {}))
+    t.specs = [timed.setdefault(id(s), TimedSpec(s, ph)) for s in t.specs]   # a spectrogram the models share stays shared
     saved = mod.read_clip, mod.pool_passes, mod.Tagger.window_probs
     mod.read_clip, mod.pool_passes = ph.wrap('decode', saved[0]), ph.wrap('pooling', saved[1])
     mod.Tagger.window_probs = ph.wrap('spec+model', saved[2])
@@ -81,15 +87,15 @@ def throughput(a):
     secs = sum(new.audio_frames(paths)[q][0] for q in paths)/44100
     print(f'{len(paths)} test clips of {a.data} ({secs:.0f} s of audio), run {a.run}, tta={a.tta}, '
           f'{torch.get_num_threads()} torch threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}')
-    paths_ = {'before': (before, {}), 'prefetch=0': (new, dict(prefetch=0)), 'new': (new, {})}
-    for mod, kw in paths_.values(): timed_run(mod, a.run, paths[:4], a.tta, **kw)   # warm-up: first calls' one-off costs
+    paths_ = {'before': (before, {}), 'fuse=False,bs=64': (new, dict(fuse=False, bs=64)), 'bs=64': (new, dict(bs=64)), 'new': (new, {})}
+    for mod, kw in paths_.values(): timed_run(mod, a.run, paths[:4], a.tta, kw)   # warm-up: first calls' one-off costs
     best, probs = {}, {}
     for r in range(a.reps):
         for name, (mod, kw) in paths_.items():
-            wall, ph, pr = timed_run(mod, a.run, paths, a.tta, **kw)
+            wall, ph, pr = timed_run(mod, a.run, paths, a.tta, kw)
             probs[name] = pr.values
             if name not in best or wall < best[name][0]: best[name] = (wall, ph)
-            print(f'  rep {r}: {name:<10} {wall:6.2f} s')
+            print(f'  rep {r}: {name:<16} {wall:6.2f} s')
     rows = []
     for name, (wall, ph) in best.items():
         rows.append(dict(path=name, wall_s=round(wall, 2), clips_per_s=round(len(paths)/wall, 2), x_before=round(best['before'][0]/wall, 2),
@@ -97,6 +103,44 @@ def throughput(a):
                          max_abs_diff=float(np.abs(probs[name] - probs['before']).max())))
     print(pd.DataFrame(rows).to_string(index=False))
     print(f'load average after: {os.getloadavg()[0]:.1f}')
+
+def profile_model(a):
+    "Where the first fold network's time goes as the tagger runs it (its defaults: folded, channels-last, its bs): operators' shares, FLOPs per window, GFLOP/s"
+    import torch
+    from torch.profiler import profile, ProfilerActivity
+    from torch.utils.flop_counter import FlopCounterMode
+    import fsd_tagger.inference as new
+    t = new.Tagger.from_run(a.run, device='cpu')
+    net, reps = t.nets[0], 5
+    x = t._net_input(t.specs[0](torch.randn(t.bs, 1, t.cfg.n_samples)*0.1))
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as fc: net(x)
+        for _ in range(2): net(x)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(reps): net(x)
+    ev = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in ev)/1e6
+    conv = sum(e.self_cpu_time_total for e in ev if 'convolution' in e.key)/1e6
+    flops = fc.get_total_flops()*reps
+    print(f'{a.run}: batches of {t.bs}, {fc.get_total_flops()/t.bs/1e6:.0f} MFLOP per window, {total/reps/t.bs*1e3:.2f} ms per window, '
+          f'{flops/total/1e9:.0f} GFLOP/s overall, {flops/conv/1e9:.0f} GFLOP/s in the convolutions')
+    for e in ev[:5]: print(f'  {e.key:<32} {e.self_cpu_time_total/1e6/total:6.1%}')
+
+IMPORT_STEPS = ['numpy, pandas, soundfile', 'torch', 'torchaudio.functional, torchaudio.transforms', 'matplotlib.pyplot', 'fasttransform, plum',
+                'fastai.torch_core', 'fastai.data.core, fastai.data.block, fastai.data.transforms', 'fastai.vision.augment, fastai.vision.data',
+                'fsd_tagger.audio', 'fastai.learner, fastai.vision.models.xresnet, kornia.filters', 'fsd_tagger.model', 'fsd_tagger.inference']
+
+def import_costs(a):
+    "Resident memory of a fresh process after each import on the way to fsd_tagger.inference (the modules fsd_tagger.audio and .model import first), then after loading RUN's tagger"
+    code = ("import sys, resource\nsys.path.insert(0, %r)\n" % str(ROOT) +
+            "def rss(): return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])/1024\n" +
+            "".join(f"import {m}\nprint({m!r}, round(rss()), flush=True)\n" for m in IMPORT_STEPS) +
+            f"t = fsd_tagger.inference.Tagger.from_run({a.run!r}, device='cpu')\nprint('Tagger.from_run', round(rss()), flush=True)\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    prev = 0
+    for line in out.strip().splitlines():
+        name, mib = line.rsplit(' ', 1); mib = int(mib)
+        print(f'{name:<62} {mib:5d} MiB  (+{mib - prev})'); prev = mib
 
 def write_long(path, minutes, clips, sr=44100):
     "A 16-bit mono WAV of `minutes` minutes at `sr`: `clips` end to end, repeated, written a clip at a time"
@@ -156,10 +200,14 @@ if __name__ == '__main__':
     ap.add_argument('--reps', type=int, default=3)
     ap.add_argument('--long', type=float, nargs='*', default=[], help='minutes of each long file'); ap.add_argument('--whole-max', type=float, default=10)
     ap.add_argument('--no-throughput', action='store_true')
+    ap.add_argument('--imports', action='store_true', help='resident memory after each import and after loading the tagger, then stop')
+    ap.add_argument('--profile', action='store_true', help="the first fold network's operators, FLOPs and GFLOP/s, then stop")
     ap.add_argument('--child', help=argparse.SUPPRESS); ap.add_argument('--child-before', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args()
     os.chdir(ROOT)
     if a.child: predict_child(a)
+    elif a.profile: profile_model(a)
+    elif a.imports: import_costs(a)
     else:
         if not a.no_throughput: throughput(a)
         if a.long: long_files(a)

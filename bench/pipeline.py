@@ -7,8 +7,8 @@
     spectrogram, dB, masks and normalisation per item on the CPU (torchaudio, one thread per worker).
 (c) fsd_tagger.audio with a `SpecCache` (`AudioDataLoaders(cache=...)`): the dB mel spectrogram of every clip computed once
     (the one-off build is timed on its own, into a fresh temporary folder, and reported as clips/s and as seconds per hour
-    of audio), then workers read random crops of the memory-mapped float16 arrays; the `top_db` floor, normalisation and
-    SpecAugment run per batch on the batch's device.
+    of audio), then each batch of random crops is read from the memory-mapped float16 arrays in one gather (`CachedDL`,
+    in the workers if any); the `top_db` floor, normalisation and SpecAugment run per batch on the batch's device.
 
 Both use the same fastai DataBlock machinery, the same augmentations (two frequency and two time masks, p=0.5) and give
 the same batches: random 2 s crops as normalised [bs, 1, 128, 128] spectrograms with multi-hot targets.
@@ -18,7 +18,7 @@ worker count, each in its own process (so each peak RSS is its own), one after t
 dataset is scaled (--n-files) so that each measurement lasts at least --seconds.
 
     .venv/bin/python bench/pipeline.py                # defaults: 600 toy files, >= 20 s each, bs 64, 2 workers
-                                                      # (and (a) again with AudioDataLoaders' own worker count if different)
+                                                      # (and (a), (c) again with AudioDataLoaders' own worker counts if different)
     .venv/bin/python bench/pipeline.py --device cuda  # (a) and (c) on the GPU
     .venv/bin/python bench/pipeline.py --profile      # where (c)'s time goes, with 0 workers (cProfile, 3 epochs)
 """
@@ -78,7 +78,7 @@ def run_cached(df, vocab, cfg_dict, bs, workers, seconds, device, q):
         q.put((*_drain(lambda: _synced(dls.train), seconds), setup, *_peak_rss_mib(), build, mib))
 
 def profile_cached(df, vocab, cfg, bs, device, epochs=3):
-    "Print the share of (c)'s time (0 workers, in this process) spent making items, in `CachedCrop` and in the batch transforms"
+    "Print the share of (c)'s time (0 workers, in this process) spent making batches (the gather of crops, the targets) and in the batch transforms"
     import cProfile, pstats, tempfile
     from fsd_tagger.audio import AudioDataLoaders, SpecCache
     with tempfile.TemporaryDirectory(prefix='fsd-bench-cache-') as d:
@@ -92,10 +92,11 @@ def profile_cached(df, vocab, cfg, bs, device, epochs=3):
     st = pstats.Stats(pr).stats
     cum = lambda name, file='': sum(v[3] for (f, _, fn), v in st.items() if fn == name and file in f)
     total = cum('__iter__', 'fastai/data/load.py')
-    items = cum('create_item', 'fastai')
-    print(f'(c) profiled, {epochs} epochs in {total:.2f} s (with the profiler overhead): making items one by one (fastai Datasets: '
-          f'lookup, type transforms, labels) {items/total:.0%}, of which the crop from the memory map (spec_crop) {cum("spec_crop", "fsd_tagger")/total:.0%} '
-          f'of the total; collation, batch transforms (top_db floor, normalisation, masks) and the rest {1 - items/total:.0%}')
+    made, crops = cum('create_batches', 'fsd_tagger'), cum('crops', 'fsd_tagger')
+    tfms = cum('compose_tfms', 'fasttransform')                                    # the loader's after_batch pipeline
+    print(f'(c) profiled, {epochs} epochs in {total:.2f} s (with the profiler overhead): making the batches {made/total:.0%} '
+          f'(of the total; the gather of the crops from the memory map {crops/total:.0%}), the batch transforms (top_db floor, '
+          f'normalisation, masks) {tfms/total:.0%}, the rest {1 - (made + tfms)/total:.0%}')
 
 def seed_item_tfm(cfg):
     "The reference write-up's item pipeline as one fastai item transform: path -> whole-file decode, trim, random crop, spectrogram, masks"
@@ -168,13 +169,12 @@ def main():
           f'-> batches of {a.bs} x {cfg.shape}; {a.workers} workers; {os.cpu_count()} CPUs; torch {torch.__version__}')
     if a.profile: return profile_cached(df, vocab, cfg, a.bs, a.device)
     from fsd_tagger.audio import default_workers
-    own = default_workers(a.device)
+    own, own_c = default_workers(a.device), default_workers(a.device, cached=True)
     runs = [('a', f'(a) fsd_tagger.audio, batch transforms on {a.device}, {a.workers} workers', run_ours, a.workers, (a.device,)),
             ('b', f"(b) the reference write-up's per-item pipeline (decode whole file, trim, crop, spectrogram in {a.workers} workers)", run_seed, a.workers, ())]
-    runs.append(('c', f'(c) fsd_tagger.audio with a SpecCache: spectrogram crops in {a.workers} workers, batch transforms on {a.device}', run_cached, a.workers, (a.device,)))
-    if own != a.workers:
-        runs.insert(1, ('a*', f"(a*) as (a) with AudioDataLoaders' default for this machine, {own} workers", run_ours, own, (a.device,)))
-        runs.append(('c*', f"(c*) as (c) with AudioDataLoaders' default for this machine, {own} workers", run_cached, own, (a.device,)))
+    runs.append(('c', f'(c) fsd_tagger.audio with a SpecCache: batches of spectrogram crops in {a.workers} workers, batch transforms on {a.device}', run_cached, a.workers, (a.device,)))
+    if own != a.workers: runs.insert(1, ('a*', f"(a*) as (a) with AudioDataLoaders' default for this machine, {own} workers", run_ours, own, (a.device,)))
+    if own_c != a.workers: runs.append(('c*', f"(c*) as (c) with AudioDataLoaders' default for cached batches on this machine, {own_c} workers", run_cached, own_c, (a.device,)))
     res = {}
     for key, name, fn, workers, args in runs:
         n, secs, shape, setup, rss, rss_child, *build = measure(fn, df, vocab, cfg.to_dict(), a.bs, workers, a.seconds, *args)

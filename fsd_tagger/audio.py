@@ -7,6 +7,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 # %% ../nbs/01_spectrogram.ipynb #9e086a02
 from __future__ import annotations
 import hashlib, json, math, os, random
+from functools import partial
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
@@ -14,13 +15,13 @@ import numpy as np, pandas as pd, soundfile as sf
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchaudio.functional as AF, torchaudio.transforms as AT
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, ifnone, listify, str_enum
+from fastcore.basics import store_attr, ifnone, listify, str_enum, patch
 from fastcore.meta import delegates
 from fastcore.imports import in_notebook
-from fasttransform import Transform, DisplayedTransform
+from fasttransform import Transform, DisplayedTransform, Pipeline
 from plum import dispatch
-from fastai.torch_core import TensorBase, TensorImageBase
-from fastai.data.core import DataLoaders
+from fastai.torch_core import TensorBase, TensorImageBase, TensorMultiCategory
+from fastai.data.core import DataLoaders, TfmdDL
 from fastai.data.block import DataBlock, TransformBlock, MultiCategoryBlock
 from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSplitter
 from fastai.vision.augment import RandTransform
@@ -35,9 +36,9 @@ __all__ = ['AUDIO_EXTS', 'PadMode', 'NoiseColor', 'get_audio_files', 'AudioGette
            'audio_frames', 'CropSignal', 'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence',
            'preprocess_file', 'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug',
            'SignalShifter', 'ChangeVolume', 'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq',
-           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'spec_crop',
-           'CachedCrop', 'CachedSpecTransform', 'CachedAudioBlock', 'AudioBlock', 'default_workers', 'AudioDataLoaders',
-           'fsd_dataloaders']
+           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'crop_frames',
+           'spec_crop', 'CachedCrop', 'CachedSpecTransform', 'CachedAudioBlock', 'CachedDL', 'AudioBlock',
+           'default_workers', 'AudioDataLoaders', 'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
@@ -445,8 +446,11 @@ class ChangeVolume(BatchAug):
     "Multiply each waveform by a random gain in [`lower`, `upper`]"
     order = 40
     def __init__(self, p=0.5, lower=0.5, upper=1.5): super().__init__(p); store_attr('lower,upper')
-    def encodes(self, x: AudioTensor):
-        return self._apply(x, lambda xs: xs*torch.empty(len(xs), 1, 1, device=x.device).uniform_(self.lower, self.upper))
+    def _gains(self, n, device): return torch.empty(n, 1, 1, device=device).uniform_(self.lower, self.upper)
+    def encodes(self, x: AudioTensor): return self._apply(x, lambda xs: xs*self._gains(len(xs), x.device))
+    def encodes(self, x: AudioSpectrogram):   # a dB spectrogram (a cached crop): the gain is an offset of 10*power*log10(gain) dB
+        if not x.db: return x
+        return self._apply(x, lambda xs: xs + 10*getattr(x, 'power', 2.)*self._gains(len(xs), x.device)[..., None].log10())
 
 # %% ../nbs/01_spectrogram.ipynb #7fd25a46
 def pink_noise(shape, device=None):
@@ -472,6 +476,31 @@ class AddNoise(BatchAug):
         return xs + noise*xs.pow(2).mean((-2, -1), keepdim=True).sqrt()*10**(-snr/20)
     def encodes(self, x: AudioTensor): return self._apply(x, self._noisy)
 
+    def _noisy_db(self, xs, meta):
+        "dB mel spectrograms `xs` [bs, C, F, T] with the noise's expected mel power added, fluctuating like a sum of STFT bins"
+        v, share, dof = (t.to(xs.device)[:, None] for t in _noise_bands(meta, self.color, *xs.shape[-2:]))
+        p = 10**(xs/10)
+        snr = torch.empty(len(xs), 1, 1, 1, device=xs.device).uniform_(*self.snr_db)
+        level = (p*v).sum(-2, keepdim=True).mean(-1, keepdim=True)*10**(-snr/10)    # the crop's power per STFT bin, less snr dB
+        dof = dof.expand(-1, xs.shape[-1])
+        noise = level*share*torch.distributions.Gamma(dof, dof).sample(xs.shape[:2])
+        return 10*(p + noise).clamp_min(1e-10).log10()
+    def encodes(self, x: AudioSpectrogram):   # a dB spectrogram (a cached crop): noise added in the power domain
+        if not x.db: return x
+        return self._apply(x, partial(self._noisy_db, meta=x))
+
+def _noise_bands(x, color, n_mels, n_frames):
+    "Per mel band of `x`'s settings: the weight of its power in a frame's mean power per STFT bin, the mel power of noise of mean power 1 per bin, and its effective number of bins"
+    fb = AF.melscale_fbanks(x.n_fft//2 + 1, x.f_min, x.f_max, n_mels, x.sr, x.mel_norm, x.mel_scale)   # [freqs, mels]
+    u = fb.sum(1, keepdim=True)                                                    # what each bin weighs in all bands together
+    own = (fb/u.where(u > 0, 1.)).sum(0)                                           # the bins each band stands for
+    k = torch.arange(fb.shape[0]).float()
+    r = max((n_frames - 1)*x.hop_length/x.n_fft, 2.)                              # `pink_noise`'s FFT bins per STFT bin: the lowest
+    shape = torch.ones_like(k) if color == 'white' else torch.where(k > 0, 1/k.clamp_min(1), 1 + math.log(r/2))  # takes 1/f below it
+    shape = shape/shape.mean()                                                     # the same mean power per bin as white noise
+    w = fb.sum(0)
+    return own/w.clamp_min(1e-12)/fb.shape[0], (fb*shape[:, None]).sum(0), (w**2/fb.pow(2).sum(0).clamp_min(1e-12)).clamp_min(1.)
+
 # %% ../nbs/01_spectrogram.ipynb #ece649c1
 class SignalCutout(BatchAug):
     "Silence one random segment of up to `max_cut_pct` of each waveform"
@@ -494,7 +523,7 @@ class SignalLoss(BatchAug):
         return xs.masked_fill(torch.rand_like(xs) < frac, 0.)
     def encodes(self, x: AudioTensor): return self._apply(x, self._lose)
 
-_SIGNAL_AUGS = (SignalShifter, ChangeVolume, AddNoise, SignalCutout, SignalLoss)   # act on waveforms only
+_SIGNAL_AUGS = (SignalShifter, SignalCutout, SignalLoss)   # act on waveforms only (gain and noise also act on dB spectrograms)
 
 # %% ../nbs/01_spectrogram.ipynb #3b81e677
 class MaskFreq(BatchAug):
@@ -627,27 +656,38 @@ class SpecCache:
         return torch.from_numpy(np.ascontiguousarray(self.arr[o + start:o + stop].T, dtype=np.float32))
 
 # %% ../nbs/01_spectrogram.ipynb #1cf5df2e
+def crop_frames(n, n_frames, pad_mode:PadMode='zeros', rand=False):
+    "Which frame of a clip of `n` frames fills each of the `n_frames` of a crop, and which are padding: `pad_crop`'s placement in frames"
+    j = np.arange(n_frames)
+    if n >= n_frames: return _offset(n - n_frames, rand) + j, np.zeros(n_frames, bool)
+    if pad_mode == 'repeat': return (j + (random.randint(0, n - 1) if rand else 0)) % n, np.zeros(n_frames, bool)
+    check_choice(pad_mode, PadMode, 'pad_mode')
+    k = j - (0 if pad_mode == 'zeros_after' else _offset(n_frames - n, rand))
+    return k.clip(0, n - 1), (k < 0) | (k >= n)
+
+@patch
+def crops(self:SpecCache, rows, n_frames, pad_mode:PadMode='zeros', rand=False):
+    "float32 dB mel crops [len(rows), 1, n_mels, n_frames] of the clips at `rows` (indices into `paths`), read in one gather; padding is silence"
+    rows = np.asarray(rows, dtype=np.int64)
+    idx, pad = map(np.stack, zip(*(crop_frames(int(self.offsets[i + 1] - self.offsets[i]), n_frames, pad_mode, rand) for i in rows)))
+    x = torch.from_numpy(self.arr[(idx + self.offsets[rows][:, None]).ravel()]).view(len(rows), n_frames, -1)   # float16, time-major
+    if pad.any(): x = x.masked_fill(torch.from_numpy(pad)[..., None], _DB_FLOOR)
+    return torch.empty(len(rows), 1, x.shape[-1], n_frames).copy_(x.transpose(1, 2)[:, None])   # float32, one pass
+
 def spec_crop(cache, p, n_frames, pad_mode:PadMode='zeros', rand=False):
     "The frames of `p` in `cache` cropped or padded to `n_frames`, [1, n_mels, n_frames]: `pad_crop` in the spectrogram domain"
-    n = cache.n_frames(p)
-    if n >= n_frames: s = _offset(n - n_frames, rand); return cache.spec(p, s, s + n_frames)[None]
-    x = cache.spec(p)
-    if pad_mode == 'repeat':
-        s = random.randint(0, n - 1) if rand else 0
-        return x.repeat(1, -(-n_frames//n) + 1)[None, :, s:s + n_frames]
-    check_choice(pad_mode, PadMode, 'pad_mode')
-    s = 0 if pad_mode == 'zeros_after' else _offset(n_frames - n, rand)
-    return F.pad(x, (s, n_frames - n - s), value=_DB_FLOOR)[None]
+    return cache.crops([cache._i(p)], n_frames, pad_mode, rand)[0]
+
+def _cached_spec(x, settings):
+    "`x` as an `AudioSpectrogram` of dB crops (before the `top_db` floor) that knows the cache's STFT and mel `settings`"
+    return AudioSpectrogram(x, **settings, db=True)
 
 class CachedCrop(RandTransform):
     "Path -> dB mel crop of `n_frames` from `cache` (an `AudioSpectrogram` before the `top_db` floor): random in training, the centre otherwise"
     split_idx, order = None, 0
     def __init__(self, cache, n_frames, pad_mode='zeros'): super().__init__(); store_attr('cache,n_frames,pad_mode')
     def before_call(self, b, split_idx): self.do, self.rand = True, split_idx == 0
-    def encodes(self, fn: str|Path):
-        s = self.cache.settings
-        return AudioSpectrogram(spec_crop(self.cache, fn, self.n_frames, self.pad_mode, self.rand), sr=s['sr'], hop_length=s['hop_length'],
-                                f_min=s['f_min'], f_max=s['f_max'], mel_scale=s['mel_scale'], db=True)
+    def encodes(self, fn: str|Path): return _cached_spec(spec_crop(self.cache, fn, self.n_frames, self.pad_mode, self.rand), self.cache.settings)
 
 class CachedSpecTransform(SpecTransform):
     "`SpecTransform` for `CachedCrop` batches: dB mel [bs, 1, F, T] -> `top_db` floor per crop, MFCC/deltas per `cfg`, normalised"
@@ -665,7 +705,30 @@ class CachedSpecTransform(SpecTransform):
 def CachedAudioBlock(cache:SpecCache, cfg:SpecConfig=None):
     "`AudioBlock` reading crops from `cache`: spectrogram-domain crops in the workers, the rest per `cfg` on the batch's device"
     cfg = cfg or SpecConfig.preset('default')
-    return TransformBlock(type_tfms=CachedCrop(cache, cfg.n_frames, cfg.pad_mode), batch_tfms=CachedSpecTransform(cfg))
+    return TransformBlock(type_tfms=CachedCrop(cache, cfg.n_frames, cfg.pad_mode), batch_tfms=CachedSpecTransform(cfg), dl_type=CachedDL)
+
+class CachedDL(TfmdDL):
+    "`TfmdDL` for a `CachedCrop` pipeline that makes each batch at once: one gather of its crops from the memory map, its targets looked up"
+    def before_iter(self):
+        super().before_iter()
+        if getattr(self, '_rows', None) is None: self._rows, self._ys = self._lookup()   # in the main process: workers get a copy
+    def _lookup(self):
+        "The cache row of every item's file and the items' targets (None without labels), computed once per loader"
+        tls = self.dataset.tls
+        fs = list(tls[0].tfms.fs)
+        i = next(j for j, t in enumerate(fs) if isinstance(t, CachedCrop))
+        self._crop, get = fs[i], Pipeline(fs[:i])
+        items = tls[0].items
+        rows = list(items.itertuples(index=False)) if isinstance(items, pd.DataFrame) else list(items)
+        ys = TensorMultiCategory(torch.stack([tls[1].tfms(r) for r in rows])) if len(tls) > 1 else None
+        return np.array([self._crop.cache._i(get(r)) for r in rows], dtype=np.int64), ys
+    def create_batches(self, samps):
+        c, rand = self._crop, getattr(self.dataset, 'split_idx', None) == 0     # random crops in training, the centre otherwise
+        for idx in self.chunkify(samps):
+            idx = np.asarray(idx, dtype=np.int64)
+            x = _cached_spec(c.cache.crops(self._rows[idx], c.n_frames, c.pad_mode, rand), c.cache.settings)
+            yield (x,) if self._ys is None else (x, self._ys[idx])
+
 
 # %% ../nbs/01_spectrogram.ipynb #c9b5dbe8
 def AudioBlock(cfg:SpecConfig=None, frames=None):
@@ -674,10 +737,11 @@ def AudioBlock(cfg:SpecConfig=None, frames=None):
     return TransformBlock(type_tfms=CropSignal(cfg.n_samples, cfg.sr, cfg.pad_mode, frames), batch_tfms=SpecTransform(cfg))
 
 # %% ../nbs/01_spectrogram.ipynb #5309bf86
-def default_workers(device):
-    "DataLoader workers for batches on `device`: up to 8 for a GPU, a quarter of the cores on the CPU"
-    n = os.cpu_count() or 1
-    return min(8, n) if torch.device(device).type != 'cpu' else n//4
+def default_workers(device, cached=False):
+    "DataLoader workers for batches on `device`: up to 8 for a GPU (2 for a `SpecCache`'s batches), a quarter of the cores on the CPU (none cached)"
+    n, cpu = os.cpu_count() or 1, torch.device(device).type == 'cpu'
+    if cached: return 0 if cpu else min(2, n)
+    return n//4 if cpu else min(8, n)
 
 # %% ../nbs/01_spectrogram.ipynb #f6362159
 class AudioDataLoaders(DataLoaders):
@@ -707,7 +771,7 @@ class AudioDataLoaders(DataLoaders):
         block = DataBlock(blocks=(xblock, MultiCategoryBlock(vocab=vocab)), get_x=ColReader(fn_col), get_y=ColReader(label_col),
                           splitter=splitter, batch_tfms=augs + listify(batch_tfms))
         device = default_device(device)
-        if num_workers is None: num_workers = default_workers(device)
+        if num_workers is None: num_workers = default_workers(device, cached=cache is not None)
         dls = block.dataloaders(df, bs=bs, device=device, num_workers=num_workers, path=path, **kwargs)
         res = cls(*dls.loaders, path=path, device=dls.device)
         res.cfg = cfg

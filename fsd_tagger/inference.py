@@ -6,12 +6,14 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/tta_submit.html.md"""
 
 # %% ../nbs/04_tta_submit.ipynb #2a0358bd
 from __future__ import annotations
-import hashlib, json, math, random, sys
+import copy, hashlib, json, math, random, sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf, torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
@@ -22,9 +24,9 @@ from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds', 'Tagger',
-           'clip_key', 'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'make_submission',
-           'read_test_labels', 'evaluate']
+__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds',
+           'fuse_conv_bn', 'Tagger', 'clip_key', 'pool_passes', 'expand_audio_paths', 'check_submission',
+           'write_submission', 'make_submission', 'read_test_labels', 'evaluate']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 def pool_windows(scores, counts, how:Pool='mean'):
@@ -84,13 +86,13 @@ def parse_folds(folds, n_folds=None):
 def _is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 def _is_num(x): return (_is_int(x) or isinstance(x, (float, np.floating))) and not np.isnan(x)
 
-def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, **_):
+def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=None, **_):
     "Raise `ConfigError` for an inference setting out of its range: the one check behind `Tagger`, `from_run` and the CLI"
     check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
     if not _is_num(step) or not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step!r}')
     if not _is_int(tta) or tta < 0: raise ConfigError(f'tta is a number of augmented passes, a whole number >= 0; got {tta!r}')
     if not _is_num(beta) or not 0 <= beta <= 1: raise ConfigError(f'beta is the weight of the plain pass in the TTA blend, in [0, 1]; got {beta!r}')
-    if not _is_int(bs) or bs < 1: raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
+    if bs is not None and (not _is_int(bs) or bs < 1): raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
 
 def _run_augment(run):
     "What run folder `run`'s config.json says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
@@ -100,10 +102,23 @@ def _run_augment(run):
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FSDDataError(f'{f}: not valid JSON ({e})') from None
     return d.get('augment') if isinstance(d, dict) else None
 
+def fuse_conv_bn(net, inplace=False):
+    "`net` for inference: each `BatchNorm2d` right after a `Conv2d` in an `nn.Sequential` folded into that convolution (torch's `fuse_conv_bn_eval`); a copy unless `inplace`, `net` itself when there is nothing to fold"
+    pairs = lambda n: [(s, i) for s in n.modules() if isinstance(s, nn.Sequential) for i in range(len(s) - 1)
+                       if type(s[i]) is nn.Conv2d and type(s[i + 1]) is nn.BatchNorm2d and s[i + 1].track_running_stats]
+    if not pairs(net): return net
+    if not inplace: net = copy.deepcopy(net)
+    net.eval()
+    for s, i in pairs(net): s[i], s[i + 1] = fuse_conv_bn_eval(s[i], s[i + 1]), nn.Identity()
+    return net
+
 class Tagger:
     "Tag whole clips with fold models `models` (from `load_tagger`): windows, TTA, window pooling and fold ensemble"
-    def __init__(self, models, pool:Pool='max', ensemble:Ensemble='arith', step=0.5, tta=0, beta=0.25, bs=64, device=None, seed=0,
-                 augs=None): # TTA augmentations: a list, or a function of a `SpecConfig`; None: those each model trained with
+    def __init__(self, models, pool:Pool='max', ensemble:Ensemble='arith', step=0.5, tta=0, beta=0.25,
+                 bs=None, # windows per batch; None: 32 on the CPU (the fastest there), 64 on other devices
+                 device=None, seed=0,
+                 augs=None, # TTA augmentations: a list, or a function of a `SpecConfig`; None: those each model trained with
+                 fuse=True): # run copies of the networks with BatchNorm folded into the convolutions, channels-last
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
         _check_args(pool, ensemble, step, tta, beta, bs)
@@ -112,10 +127,19 @@ class Tagger:
             if list(m.vocab) != list(m0.vocab): raise ValueError('Tagger: the models have different class lists')
             if (m.cfg.sr, m.cfg.n_samples) != (m0.cfg.sr, m0.cfg.n_samples): raise ValueError('Tagger: the models read audio differently (sample rate or crop length)')
         self.device = default_device(device)
-        store_attr('pool,ensemble,step,tta,beta,bs,seed')
+        bs = ifnone(bs, 32 if self.device.type == 'cpu' else 64)
+        store_attr('pool,ensemble,step,tta,beta,bs,seed,fuse')
         self.vocab, self.cfg = list(m0.vocab), m0.cfg
         for m in self.models: m.to(self.device).eval()
-        self.specs = [SpecTransform(m.cfg).to(self.device) for m in self.models]
+        nets, specs = {}, {}   # one network per model object, one spectrogram transform per config
+        for m in self.models:
+            if id(m) not in nets: nets[id(m)] = fuse_conv_bn(m.model).to(memory_format=torch.channels_last) if fuse else m.model
+            k = json.dumps(m.cfg.to_dict(), sort_keys=True)
+            if k not in specs: specs[k] = SpecTransform(m.cfg).to(self.device)
+        self.nets = [nets[id(m)] for m in self.models]
+        self.specs = [specs[json.dumps(m.cfg.to_dict(), sort_keys=True)] for m in self.models]
+        # folds differ only in their normalisation stats: the dB spectrogram is computed once for the models with the same settings
+        self._db_keys = [json.dumps({**m.cfg.to_dict(), 'mean': None, 'std': None}, sort_keys=True) for m in self.models]
         self.train_augs = [listify(augs(m.cfg) if callable(augs) else augs) if augs is not None else
                            ifnone(m.augmentations() if hasattr(m, 'augmentations') else None, default_augs(m.cfg)) for m in self.models]
         if tta and not all(self.train_augs):
@@ -133,6 +157,8 @@ class Tagger:
         if missing: raise FSDDataError(f'{run}: fold(s) {missing} not finished; finished: {done}')
         dev = default_device(device)
         models = [load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds]
+        if kwargs.get('fuse', True):   # the tagger owns these models: folded in place, so that no second copy is held
+            for m in models: fuse_conv_bn(m.model, inplace=True)
         if any(m.augs is None for m in models) and _run_augment(run) is False:   # exported before taggers recorded their augmentations
             for m in models: m.augs = ifnone(m.augs, [])
         t = cls(models, device=dev, **kwargs)
@@ -189,12 +215,34 @@ def _aug_inputs(self:Tagger, i, w, counts, seeds, carries=None):
     if sum(map(len, buf)): yield torch.cat(buf)
 
 @patch
+def _net_input(self:Tagger, x):
+    "Spectrograms `x` as the networks take them: a plain tensor, channels-last when `fuse`"
+    x = x.as_subclass(torch.Tensor)
+    return x.contiguous(memory_format=torch.channels_last) if self.fuse and x.ndim == 4 else x
+
+@patch
+@torch.no_grad()
+def _plain_probs(self:Tagger, w, idx=None):
+    "Plain-pass probabilities [len(idx), n_windows, c] of models `idx` (default: all) for windows `w`, in batches of `bs`: each batch's spectrogram computed once for the models that share it"
+    idx = range(len(self.models)) if idx is None else idx
+    out = {i: [] for i in idx}
+    for b in torch.split(w, self.bs):
+        b, dbs = b.to(self.device), {}
+        for i in idx:
+            s, k = self.specs[i], self._db_keys[i]
+            if s.normalize and s.mean is not None:   # what `s(b)` computes, from the batch's shared dB spectrogram
+                if k not in dbs: dbs[k] = s.db(b)
+                x = (dbs[k] - s.mean)/s.std
+            else: x = s(b)   # each spectrogram normalised on its own
+            out[i].append(torch.sigmoid(self.nets[i](self._net_input(x)).float()).cpu())
+    return torch.stack([torch.cat(out[i]) if out[i] else torch.zeros(0, len(self.vocab)) for i in idx])
+
+@patch
 @torch.no_grad()
 def _window_probs(self:Tagger, i, w, aug=None, counts=None, seeds=None, carries=None):
     "Probabilities [n_windows, c] of model `i` for windows `w`: the plain pass, or augmented pass `aug` with each clip's windows (`counts`) seeded by `seeds`"
-    model = self.models[i].model
-    xs = (self.specs[i](b.to(self.device)) for b in torch.split(w, self.bs)) if aug is None else self._aug_inputs(i, w, counts, seeds, carries)
-    return torch.cat([torch.sigmoid(model(x).float()).cpu() for x in xs])
+    if aug is None: return self._plain_probs(w, [i])[0]
+    return torch.cat([torch.sigmoid(self.nets[i](self._net_input(x)).float()).cpu() for x in self._aug_inputs(i, w, counts, seeds, carries)])
 
 @patch
 def window_probs(self:Tagger, wavs):
@@ -202,7 +250,8 @@ def window_probs(self:Tagger, wavs):
     ws = [self.windows(w) for w in wavs]
     counts, w = [len(x) for x in ws], torch.cat(ws)
     keys = [clip_key(x) for x in wavs] if self.tta else []
-    passes = lambda i: [self._window_probs(i, w)] + [self._window_probs(i, w, j, counts, [self.aug_seed(k, j) for k in keys]) for j in range(self.tta)]
+    plain = self._plain_probs(w)
+    passes = lambda i: [plain[i]] + [self._window_probs(i, w, j, counts, [self.aug_seed(k, j) for k in keys]) for j in range(self.tta)]
     return torch.stack([torch.stack(passes(i)) for i in range(len(self.models))]), counts
 
 def pool_passes(wp, counts, pool='mean', beta=0.25, tta=None):
@@ -266,8 +315,11 @@ def stream_window_probs(self:Tagger, path, block=128):
         for b in range(0, len(starts), block):
             st = starts[b:b + block]
             seg = _read_span(f, st[0], st[-1] + n, sr, path)
-            w = torch.stack([seg[:, s - st[0]:s - st[0] + n] for s in st])
-            out.append(torch.stack([torch.stack([self._window_probs(i, w)] + [self._window_probs(i, w, j, [len(w)], [self.aug_seed(key, j)], [carries[i, j]])
+            if self.tta or st[-1] - st[0] != step*(len(st) - 1):   # augmented passes get their own copy; a last block may end flush with the file
+                w = torch.stack([seg[:, s - st[0]:s - st[0] + n] for s in st])
+            else: w = seg.unfold(-1, n, step).transpose(0, 1)   # the windows as views of the span: no copy of the block
+            plain = self._plain_probs(w)
+            out.append(torch.stack([torch.stack([plain[i]] + [self._window_probs(i, w, j, [len(w)], [self.aug_seed(key, j)], [carries[i, j]])
                                                  for j in range(self.tta)]) for i in range(len(self.models))]))
     return torch.cat(out, 2), [len(starts)]
 

@@ -172,13 +172,13 @@ class TrainConfig:
 # %% ../nbs/03_kfold_train.ipynb #0b45e79f
 TRAIN_PRESETS = dict(
     seed=dict(spec='seed', arch='xresnet50', bs=64, n_folds=5, fold_method='kfold', seed=42,
-              noisy_sched=[[10, 3e-3], [10, 1e-3]], curated_sched=[[50, 3e-4]], mixup=0.4),
+              noisy_sched=[[10, 3e-3], [10, 1e-3]], curated_sched=[[50, 3e-4]], mixup=0.4, cache=True),
     best=dict(spec='winner', arch='xresnet50', bs=64, n_folds=5, fold_method='stratified', seed=42,
-              noisy_sched=[[15, 3e-3]], curated_sched=[[60, 1e-3]], mixed_sched=[[80, 1e-3]], mixup=0.4),
+              noisy_sched=[[15, 3e-3]], curated_sched=[[60, 1e-3]], mixed_sched=[[80, 1e-3]], mixup=0.4, cache=True),
     fast=dict(spec='fast', arch='xresnet18', bs=16, n_folds=2, fold_method='stratified', seed=42,
               noisy_sched=[[2, 1e-2]], curated_sched=[[6, 1e-2]], mixed_sched=[[6, 1e-2]], mixup=0.4),
     cpu=dict(spec='cpu', arch='cnn_s', bs=32, n_folds=2, fold_method='stratified', seed=42, mode='mixed', noisy_prob=0.7,
-             mixed_sched=[[30, 3e-3]], noisy_sched=[], curated_sched=[], mixup=0.4, opt='adam', cpu_bf16=True))
+             mixed_sched=[[30, 3e-3]], noisy_sched=[], curated_sched=[], mixup=0.4, opt='adam', cpu_bf16=True, cache=True))
 
 # %% ../nbs/03_kfold_train.ipynb #a74a9f4b
 def fit_flat_cos_from(learn, n_epoch, lr, start_epoch=0, pct_start=0.75, div_final=1e5, wd=None, cbs=None):
