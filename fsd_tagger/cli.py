@@ -1,4 +1,4 @@
-"""One command, `fsd-tagger`, with a subcommand per step (`toy`, `download`, `eda`, `train`, `merge`, `submit`, `evaluate`, `predict`, `demo`), each a thin wrapper over a library function; a mistake the user can fix is one line on stderr and exit status 2.
+"""One command, `fsd-tagger`, with a subcommand per step (`toy`, `download`, `eda`, `train`, `merge`, `submit`, `evaluate`, `predict`, `kaggle`, `demo`), each a thin wrapper over a library function; a mistake the user can fix is one line on stderr and exit status 2.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/cli.html.md"""
 
@@ -12,12 +12,13 @@ from typing import Annotated
 from fastcore.basics import ifnone, str_enum
 from fastcore.script import anno_parser
 from .core import *
+from .scale import TrainEngine, PredictEngine   # standard library and fastcore only
 # the rest of the package (torch, fastai, pandas, matplotlib) is imported inside each command, so that
 # `fsd-tagger --help` and a command's --help answer at once
 
 # %% auto #0
 __all__ = ['OutputFormat', 'COMMANDS', 'USER_ERRORS', 'toy_cmd', 'download_cmd', 'eda_cmd', 'train_cmd', 'merge_cmd',
-           'submit_cmd', 'evaluate_cmd', 'predict_cmd', 'demo_cmd', 'cli_parser', 'main']
+           'submit_cmd', 'evaluate_cmd', 'predict_cmd', 'demo_cmd', 'kaggle_cmd', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #fbf11917
 def toy_cmd(dest:Path, # folder to write the toy dataset to
@@ -61,11 +62,20 @@ def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
               device:str=None, # torch device, e.g. cuda, cuda:1 or cpu (default: cuda when available)
               config:Path=None, # a config.json (e.g. an edited copy of a run's) to use instead of the preset
               num_workers:int=None, # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
-              keep_checkpoints:bool=False): # keep each finished stage's last.pth (about 4x the model's size) instead of removing it
+              keep_checkpoints:bool=False, # keep each finished stage's last.pth (about 4x the model's size) instead of removing it
+              nproc:int=1, # processes: with --engine ddp each fold over NPROC processes (torchrun), with folds NPROC folds side by side
+              engine:TrainEngine='ddp'): # with --nproc > 1: ddp (one fold over the processes, needs fsd_tagger[distributed]) or folds (one process per fold; --device a comma-separated list, one per process)
     "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
     from fsd_tagger.train import TrainConfig, TrainRun
     from fsd_tagger.inference import parse_folds
     if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
+    if not (isinstance(nproc, int) and nproc >= 1): raise ConfigError(f'train: --nproc must be a whole number >= 1, got {nproc!r}')
+    if nproc > 1:   # scale out (08_scale): this process starts the others and waits for them
+        from fsd_tagger.scale import train_ddp, train_folds_parallel
+        args = (data, ifnone(out, Path('runs')/preset), config or preset, nproc, folds, device, num_workers, keep_checkpoints)
+        if engine == 'ddp': return train_ddp(*args)
+        res = train_folds_parallel(*args)
+        print(res.to_string(index=False)); return res
     cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
     run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers, keep_checkpoints=keep_checkpoints)
     parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
@@ -126,11 +136,20 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
                 pool:Pool='max', # window pooling per clip: max or mean
                 ensemble:Ensemble='arith', # fold ensemble: arith or geo
                 tta:int=0, # augmented passes blended with the plain pass (each one more inference pass)
-                device:str=None): # torch device (default: cuda when available)
+                device:str=None, # torch device (default: cuda when available)
+                engine:PredictEngine='local', # local (this process, tags printed) or ray (Ray Data actors, CSV shards in --out; needs fsd_tagger[ray])
+                out:Path=None, # with --engine ray: folder of the result shards part-*.csv and failed.csv (files already there are skipped)
+                nproc:int=2): # with --engine ray: actors, each with a copy of the models (one GPU each when there are GPUs)
     "Tag audio files with a trained run; exit status 1 when a file could not be read"
     import pandas as pd
     from fsd_tagger.inference import Tagger, parse_folds, expand_audio_paths
     if not files: raise ConfigError('predict: give at least one audio file or folder')
+    if engine == 'ray':   # a large collection (08_scale): results go to files, not to stdout
+        if out is None: raise ConfigError('predict --engine ray: say where the result shards go with --out')
+        from fsd_tagger.scale import predict_ray
+        s = predict_ray(files, run, out, nproc, folds=folds, pool=pool, ensemble=ensemble, tta=tta, device=device)
+        print(f"{out}: {s['tagged']} file(s) tagged into {len(s['shards'])} new shard(s), {s['skipped']} already there, {s['failed']} unreadable (listed in {Path(out)/'failed.csv'})")
+        return 1 if s['failed'] else 0
     paths = expand_audio_paths(files)
     if not paths: raise FSDDataError(f'predict: no audio files in {list(files)}')
     tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
@@ -164,10 +183,45 @@ def demo_cmd(out:Path='demo_out', # folder for the data and every result
         print(f'  {what:<48} {where}')
     return out
 
+# %% ../nbs/05_cli.ipynb #8a50d260
+_OutOpt = Annotated[Path, dict(opt=True, required=True)]
+
+def kaggle_cmd(run:Path, # run folder written by `fsd-tagger train`
+               out:_OutOpt, # folder to write, OUT/dataset and OUT/notebook (refused when it exists and is not empty, unless --force)
+               user:str=None, # Kaggle user name (default: the API token's)
+               slug:str=None, # dataset slug (default: fsd-tagger-RUNNAME); the notebook's is SLUG-submission
+               folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
+               tta:int=0, # augmented passes blended with the plain pass (each one more pass over every window)
+               pool:Pool='max', # window pooling per clip: max or mean
+               ensemble:Ensemble='arith', # fold ensemble: arith or geo
+               step:float=0.5, # window step, as a fraction of the training crop
+               wheels:Path=None, # folder to take the wheels from instead of building or downloading them (offline)
+               gpu_rate:float=None, # inference windows/s of Kaggle's GPU for the time estimate (default: the H100 figure, a reference)
+               force:bool=False, # replace a non-empty OUT
+               push:bool=False): # upload the dataset and push the notebook with the kaggle client (needs the API token)
+    "Pack a run for the kernels-only competition: a Kaggle dataset (wheels, fold taggers) and an offline inference notebook; --push uploads both"
+    if push:
+        from fsd_tagger.data import check_kaggle_credentials
+        check_kaggle_credentials()   # before any work
+    from fsd_tagger.kaggle import kaggle_package, kaggle_time_estimate, time_budget_warning, push_to_kaggle
+    pkg = kaggle_package(run, out, user, slug, folds, tta, pool, ensemble, step, wheels=wheels, force=force)
+    man = json.loads((pkg/'dataset'/'fsd_kaggle.json').read_text())
+    print(f"{pkg}: dataset/ ({', '.join(man['wheels'])}; folds {man['settings']['folds']}) and notebook/")
+    e = kaggle_time_estimate(run, n_folds=len(man['settings']['folds']), tta=tta, step=step, windows_per_s=gpu_rate)
+    work = f"{e['windows']} windows x {e['n_folds']} fold(s) x {1 + tta} pass(es) for the {e['n_clips']} test clips"
+    if e['total_s'] is None: print(f"time: {work}; no measured GPU rate for this network (give --gpu-rate)", end='')
+    else: print(f"time: {work}: about {e['total_s']/60:.1f} min at {e['windows_per_s']:.0f} windows/s"
+                + (' (an H100, a reference: not the GPU of a Kaggle notebook)' if gpu_rate is None else ''), end='')
+    print(f"; within the hour on a GPU of at least {e['fit_rate']:.0f} windows/s")
+    if w := time_budget_warning(e): print(f'fsd-tagger kaggle: warning: {w}', file=sys.stderr)
+    if push: print(f'notebook pushed; it runs now, its page: {push_to_kaggle(pkg)}')
+    else: print(f'to upload: the same command with --push, or kaggle datasets create -p {pkg}/dataset --dir-mode zip; kaggle kernels push -p {pkg}/notebook')
+    return pkg
+
 # %% ../nbs/05_cli.ipynb #8d52f153
 COMMANDS = dict(toy=(toy_cmd, ['dest']), download=(download_cmd, ['dest']), eda=(eda_cmd, ['data']),
                 train=(train_cmd, ['data']), merge=(merge_cmd, ['run']), submit=(submit_cmd, ['data']), evaluate=(evaluate_cmd, ['submission', 'labels']),
-                predict=(predict_cmd, []), demo=(demo_cmd, []))
+                predict=(predict_cmd, []), kaggle=(kaggle_cmd, ['run']), demo=(demo_cmd, []))
 
 def cli_parser(commands=None):
     "An `argparse` parser with one subcommand per entry of `commands` (name: (function, positional params))"

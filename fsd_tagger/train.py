@@ -18,7 +18,7 @@ from fastcore.foundation import L
 from fastai.callback.core import Callback, CancelFitException
 from fastai.optimizer import ranger, Adam
 from fastai.callback.schedule import ParamScheduler, combined_cos
-from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib
+from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib, distrib_barrier
 from sklearn.model_selection import KFold, StratifiedGroupKFold
 from .core import *
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
@@ -458,7 +458,9 @@ def stage_dls(self:TrainRun, k, stage):
     dls = AudioDataLoaders.from_df(df[['fname', 'path', 'labels']], self.vocab, valid_idx=valid_idx, cfg=self.fold_spec(k),
                                    bs=cfg.bs, device=self.device, augment=cfg.augment, cache=self.spec_cache(),
                                    num_workers=ifnone(self.num_workers, 0 if self.device.type == 'cpu' else None))
-    bs = min(cfg.bs, n)   # the training loader drops a partial batch: a batch larger than the epoch would train nothing
+    # the training loader drops a partial batch: a batch larger than the epoch would train nothing. Under a distributed launcher
+    # each of the N processes trains on n/N clips per epoch in batches of bs (an effective batch of N x bs)
+    bs = max(1, min(cfg.bs, n // max(1, num_distrib())))
     if stage == 'mixed': dls.train = dls.train.new(get_idxs=WeightedIdxs(mixed_weights(train.noisy.values, cfg.noisy_prob), n), n=n, bs=bs)
     elif bs < cfg.bs: dls.train = dls.train.new(bs=bs)
     dls.valid_fnames = valid.fname.tolist()
@@ -508,6 +510,23 @@ def _last_metric(learn):
     vals, names = learn.recorder.values, learn.recorder.metric_names[1:-1]
     return float(vals[-1][names.index('lwlrap')]) if vals and 'lwlrap' in names else None
 
+def _broadcast_any(self, t, rank):
+    "fastai's `DistributedDL._broadcast` for any backend: it moves the indices to CUDA, which only `nccl` needs (gloo broadcasts CPU tensors)"
+    t = torch.LongTensor(t)
+    if torch.distributed.get_backend() == 'nccl': t = t.cuda()
+    torch.distributed.broadcast(t, rank)
+    return t.cpu().tolist()
+
+def _distrib_ctx(learn):
+    "fastai's `learn.distrib_ctx()` when this process was started by a distributed launcher (`num_distrib() > 1`), else nothing; on the CPU with gloo"
+    if num_distrib() <= 1: return nullcontext()
+    try: import fastai.distributed as fd   # needs accelerate: pip install 'fsd_tagger[distributed]'
+    except ImportError as e: raise ConfigError(f"distributed training needs accelerate: pip install 'fsd_tagger[distributed]' ({first_line(e)})") from None
+    fd.DistributedDL._broadcast = _broadcast_any
+    on_gpu = learn.dls.device.type == 'cuda'
+    # SyncBatchNorm runs on CUDA only; on the CPU accelerate makes a gloo process group only when asked for the CPU
+    return learn.distrib_ctx(sync_bn=on_gpu, **({} if on_gpu else dict(cpu=True)))
+
 @patch
 def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     "Train `stage` of fold `k` from `init` weights, or resume it from its checkpoint; None when already done, else the `Learner`"
@@ -527,7 +546,7 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     if self.progress: print(f'fold {k} {stage}: ' + (f'resuming after epoch {done} of {n_ep}' if done else f'{n_ep} epochs') +
                             (f'; batches of {bs}: the stage has {bs} training clips per epoch, fewer than bs {cfg.bs}' if bs < cfg.bs else ''))
     off, t0 = 0, time.time()
-    with learn.distrib_ctx() if num_distrib() > 1 else nullcontext(), ContextManagers([] if self.progress else [learn.no_bar(), learn.no_logging()]):
+    with _distrib_ctx(learn), ContextManagers([] if self.progress else [learn.no_bar(), learn.no_logging()]):
         for n, lr in sched:
             if done < off + n:
                 start = max(0, done - off)
@@ -543,9 +562,10 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
         raise FSDError(f'{what}: the trained weights are not finite ({listing(bad, 3).strip()}); the stage is not marked done')
     if main:
         atomic_torch_save(sd, d/'final.pth')
-        atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn), bs=bs,
+        atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn), bs=bs, processes=max(1, num_distrib()),
                                                     seconds=round(secs + time.time() - t0, 1))) + '\n')
         if not self.keep_checkpoints: (d/'last.pth').unlink(missing_ok=True)
+    distrib_barrier()   # the other processes of a distributed fold go on once final.pth and DONE are written
     return learn
 
 # %% ../nbs/03_kfold_train.ipynb #c5bb6b83
@@ -585,6 +605,7 @@ def fit_fold(self:TrainRun, k, cbs=None):
             init = self.fold_dir(k)/stage/'final.pth'
         if learn is None: learn = load_weights(self.stage_learner(k, stage), init)  # all stages done before: only the outputs
         score = self.write_oof(k, learn)
+        distrib_barrier()
     return dict(fold=k, status='trained', seconds=round(time.time()-t0, 1), lwlrap=score)
 
 # %% ../nbs/03_kfold_train.ipynb #30f578cf
