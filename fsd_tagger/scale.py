@@ -19,13 +19,17 @@ __all__ = ['TrainEngine', 'PredictEngine', 'cli_cmd', 'torchrun_cmd', 'train_fol
 # %% ../nbs/08_scale.ipynb #65860744
 TrainEngine = str_enum('TrainEngine', 'ddp', 'folds')   # one fold over N processes, or N folds side by side
 
+def _check_nproc(nproc):
+    "`ConfigError` unless `nproc` (processes or actors) is a whole number >= 1"
+    if not (isinstance(nproc, int) and not isinstance(nproc, bool) and nproc >= 1): raise ConfigError(f'nproc: must be a whole number >= 1, got {nproc!r}')
+
 def cli_cmd(*args):
     "The command line that runs `fsd-tagger *args` in a new Python process (this interpreter, so the same environment)"
     return [sys.executable, '-m', 'fsd_tagger.scale', *map(str, args)]
 
 def torchrun_cmd(nproc, *args):
     "The command line that runs `fsd-tagger *args` in `nproc` processes of one machine under torchrun (`--standalone` picks a free port)"
-    if not (isinstance(nproc, int) and nproc >= 1): raise ConfigError(f'nproc: must be a whole number >= 1, got {nproc!r}')
+    _check_nproc(nproc)
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'fsd_tagger.scale', *map(str, args)]
 
 # %% ../nbs/08_scale.ipynb #6d168de6
@@ -48,8 +52,6 @@ def _open_run(data, out, cfg):
     if isinstance(cfg, Path): cfg = TrainConfig.load(cfg)   # a config file (a preset is named by a str)
     return TrainRun(data, out, cfg, device='cpu', progress=False)
 
-def _check_nproc(nproc):
-    if not (isinstance(nproc, int) and not isinstance(nproc, bool) and nproc >= 1): raise ConfigError(f'nproc: must be a whole number >= 1, got {nproc!r}')
 
 def _tail(f, n=5):
     try: return ''.join(Path(f).read_text(errors='replace').splitlines(keepends=True)[-n:])
