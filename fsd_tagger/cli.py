@@ -1,4 +1,4 @@
-"""One command, `fsd-tagger`, with a subcommand per step (`toy`, `download`, `eda`, `train`, `merge`, `submit`, `evaluate`, `predict`, `kaggle`, `demo`), each a thin wrapper over a library function; a mistake the user can fix is one line on stderr and exit status 2.
+"""One command, `fsd-tagger`, with a subcommand per step (`toy`, `download`, `eda`, `train`, `merge`, `submit`, `evaluate`, `predict`, `kaggle`, `export`, `serve`, `demo`), each a thin wrapper over a library function; a mistake the user can fix is one line on stderr and exit status 2.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/cli.html.md"""
 
@@ -18,7 +18,8 @@ from .scale import TrainEngine, PredictEngine   # standard library and fastcore 
 
 # %% auto #0
 __all__ = ['OutputFormat', 'COMMANDS', 'USER_ERRORS', 'toy_cmd', 'download_cmd', 'eda_cmd', 'train_cmd', 'merge_cmd',
-           'submit_cmd', 'evaluate_cmd', 'predict_cmd', 'demo_cmd', 'kaggle_cmd', 'cli_parser', 'main']
+           'submit_cmd', 'evaluate_cmd', 'predict_cmd', 'demo_cmd', 'kaggle_cmd', 'export_cmd', 'serve_cmd',
+           'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #fbf11917
 def toy_cmd(dest:Path, # folder to write the toy dataset to
@@ -55,7 +56,7 @@ def eda_cmd(data:Path, # dataset root (FSDKaggle2019 layout)
     return s
 
 # %% ../nbs/05_cli.ipynb #ccacfeef
-def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
+def train_cmd(data:Path, # dataset folder: the FSDKaggle2019 layout, a folder with labels.csv (fname,labels), or one subfolder per class
               preset:str='seed', # training preset: seed, best, fast or cpu
               out:Path=None, # run folder, created or resumed (default: runs/PRESET)
               folds:str=None, # folds to train, comma-separated, e.g. 0,2 (default: all)
@@ -64,6 +65,7 @@ def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
               num_workers:int=None, # processes reading audio (default: 0 on the CPU, min(8, cores) with a GPU)
               keep_checkpoints:bool=False, # keep each finished stage's last.pth (about 4x the model's size) instead of removing it
               nproc:int=1, # processes: with --engine ddp each fold over NPROC processes (torchrun), with folds NPROC folds side by side
+              noisy:Path=None, # a CSV (fname,labels; paths relative to its folder) of noisy clips for data of your own
               engine:TrainEngine='ddp'): # with --nproc > 1: ddp (one fold over the processes, needs fsd_tagger[distributed]) or folds (one process per fold; --device a comma-separated list, one per process)
     "Train K-fold models (skipping finished work, resuming an interrupted stage), then merge the OOF scores"
     from fsd_tagger.train import TrainConfig, TrainRun
@@ -73,11 +75,11 @@ def train_cmd(data:Path, # dataset root in the FSDKaggle2019 layout
     if nproc > 1:   # scale out (08_scale): this process starts the others and waits for them
         from fsd_tagger.scale import train_ddp, train_folds_parallel
         args = (data, ifnone(out, Path('runs')/preset), config or preset, nproc, folds, device, num_workers, keep_checkpoints)
-        if engine == 'ddp': return train_ddp(*args)
-        res = train_folds_parallel(*args)
+        if engine == 'ddp': return train_ddp(*args, noisy=noisy)
+        res = train_folds_parallel(*args, noisy=noisy)
         print(res.to_string(index=False)); return res
     cfg = TrainConfig.load(config) if config else TrainConfig.preset(preset)
-    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers, keep_checkpoints=keep_checkpoints)
+    run = TrainRun(data, ifnone(out, Path('runs')/preset), cfg, device, num_workers, keep_checkpoints=keep_checkpoints, noisy=noisy)
     parse_folds(folds, cfg.n_folds)  # a bad --folds fails before training
     return run.fit(folds)
 
@@ -85,7 +87,8 @@ def merge_cmd(run:Path): # a run folder written by `fsd-tagger train`
     "Merge the out-of-fold predictions of a run's finished folds: results.csv, oof.csv, per-class lwlrap"
     from fsd_tagger.train import merge_run
     res = merge_run(run)
-    print(res.to_string(index=False)); print(f'written: {Path(run)}/results.csv, oof.csv, per_class_lwlrap.csv/.png')
+    print(res.to_string(index=False)); print(f'written: {Path(run)}/results.csv, oof.csv, per_class_lwlrap.csv/.png (lwlrap, threshold, precision, '
+                                              'recall, F1 per class), thresholds.csv, calibration.json')
     return res
 
 # %% ../nbs/05_cli.ipynb #7ca7e2d2
@@ -115,22 +118,44 @@ def submit_cmd(data:Path, # dataset root in the FSDKaggle2019 layout (test/ and 
 def evaluate_cmd(submission:Path, # submission CSV (fname + one probability column per class)
                  labels:Path, # test labels: fname,labels[,usage,...] (toy test_labels.csv or test_post_competition.csv)
                  out:Path=None, # folder for the per-class table and plot (default: none written)
-                 usage:str=None): # only rows of this usage (Public or Private) of test_post_competition.csv
-    "Overall and per-class lwlrap of a submission against test labels"
+                 usage:str=None, # only rows of this usage (Public or Private) of test_post_competition.csv
+                 thresholds:str=None): # per-class precision/recall/F1 at the thresholds of a run folder or thresholds CSV, or at one probability
+    "Overall and per-class lwlrap of a submission against test labels; with --thresholds, precision, recall and F1 too"
     import matplotlib.pyplot as plt
     from fsd_tagger.inference import evaluate
-    r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None)
+    if thresholds is not None:
+        try: thresholds = float(thresholds)
+        except ValueError: thresholds = Path(thresholds)
+    r = evaluate(submission, labels, out=out, usage=usage, plot=out is not None, thresholds=thresholds)
     t = r['per_class']
     print(f'lwlrap {r["lwlrap"]:.4f} on {r["n_clips"]} clips; best {t.label.iloc[0]} ({t.lwlrap.iloc[0]:.3f}), '
           f'worst {t.label.iloc[-1]} ({t.lwlrap.iloc[-1]:.3f})' + (f'; per-class table and plot in {out}' if out else ''))
+    if d := r.get('decisions'):
+        print(f"at the thresholds: macro precision {d['macro_precision']:.3f}, recall {d['macro_recall']:.3f}, F1 {d['macro_f1']:.3f}; "
+              f"micro F1 {d['micro_f1']:.3f}")
     if out is not None: plt.close('all')
     return r
 
 # %% ../nbs/05_cli.ipynb #060286ff
+def _timeline(tagger, paths, out, step, threshold):
+    "`predict --timeline`: the timelines of `paths` written to `out`, their segments printed; 1 when a file could not be read"
+    from fsd_tagger.timeline import segments, write_timeline
+    tls, failed = [], 0
+    for p in paths:
+        try: tls.append(tagger.timeline(p, step=step))
+        except AudioReadError as e: print(f'skipped {e}', file=sys.stderr); failed += 1
+    if tls: write_timeline(tls, out, thresholds=threshold)
+    for w in tls:
+        for s in segments(w, threshold).itertuples(): print(f"{w.attrs['path']}\t{s.start:.2f}-{s.end:.2f} s\t{s.label} {s.peak:.3f}")
+    print(f'{out}: the timelines of {len(tls)} file(s)' + (f'; {failed} of {len(paths)} file(s) could not be read' if failed else ''), file=sys.stderr)
+    return 1 if failed else 0
+
 def predict_cmd(*files:str, # audio files or folders (searched recursively), any soundfile format, rate and channels
                 run:_RunOpt, # run folder written by `fsd-tagger train`
-                top_k:int=5, # classes listed per file
+                top_k:int=None, # classes listed per file (default 5; with --decide every class above its threshold)
                 threshold:float=None, # list only classes with at least this probability
+                decide:bool=False, # list the classes above the run's per-class thresholds (thresholds.csv, written by merge)
+                calibrated:bool=False, # print probabilities calibrated by the run's calibration.json (the decisions do not change)
                 format:OutputFormat='table', # output: table, json or csv (one row per tag)
                 folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
                 pool:Pool='max', # window pooling per clip: max or mean
@@ -139,8 +164,10 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
                 device:str=None, # torch device (default: cuda when available)
                 engine:PredictEngine='local', # local (this process, tags printed) or ray (Ray Data actors, CSV shards in --out; needs fsd_tagger[ray])
                 out:Path=None, # with --engine ray: folder of the result shards part-*.csv and failed.csv (files already there are skipped)
-                nproc:int=2): # with --engine ray: actors, each with a copy of the models (one GPU each when there are GPUs)
-    "Tag audio files with a trained run; exit status 1 when a file could not be read"
+                nproc:int=2, # with --engine ray: actors, each with a copy of the models (one GPU each when there are GPUs)
+                timeline:Path=None, # write each file's timeline (its windows' tags, and the segments they make) to this .csv or .json file; print the segments
+                timeline_step:float=None): # with --timeline: the window step, a fraction of the training crop (default: fsd_tagger.timeline.TIMELINE_STEP)
+    "Tag audio files with a trained run (with --timeline, where in each file each class sounds); exit status 1 when a file could not be read"
     import pandas as pd
     from fsd_tagger.inference import Tagger, parse_folds, expand_audio_paths
     if not files: raise ConfigError('predict: give at least one audio file or folder')
@@ -150,11 +177,16 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
         s = predict_ray(files, run, out, nproc, folds=folds, pool=pool, ensemble=ensemble, tta=tta, device=device)
         print(f"{out}: {s['tagged']} file(s) tagged into {len(s['shards'])} new shard(s), {s['skipped']} already there, {s['failed']} unreadable (listed in {Path(out)/'failed.csv'})")
         return 1 if s['failed'] else 0
+    if timeline is not None:
+        if engine == 'ray': raise ConfigError('predict: --timeline runs in this process; leave out --engine ray')
+        from fsd_tagger.timeline import timeline_format
+        timeline_format(timeline); check_writable(timeline, 'timeline')   # before the models are loaded and the files tagged
     paths = expand_audio_paths(files)
     if not paths: raise FSDDataError(f'predict: no audio files in {list(files)}')
-    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device)
+    tagger = Tagger.from_run(run, folds=parse_folds(folds), pool=pool, ensemble=ensemble, tta=tta, device=device, calibrated=calibrated)
+    if timeline is not None: return _timeline(tagger, paths, timeline, timeline_step, threshold)
     with contextlib.redirect_stdout(sys.stderr):  # the progress bar must not mix with the json/csv on stdout
-        df = tagger.predict(paths, top_k=top_k, threshold=threshold, progress=len(paths) > 16)
+        df = tagger.predict(paths, top_k=top_k, threshold=threshold, progress=len(paths) > 16, decide=decide)
     rows = [dict(path=p, rank=i + 1, label=l, probability=s) for p, ls, ss in zip(df.path, df.tags, df.scores) for i, (l, s) in enumerate(zip(ls, ss))]
     if format == 'json': print(json.dumps([dict(path=p, tags=[dict(label=l, probability=s) for l, s in zip(ls, ss)]) for p, ls, ss in zip(df.path, df.tags, df.scores)], indent=1))
     elif format == 'csv': print(pd.DataFrame(rows, columns=['path', 'rank', 'label', 'probability']).to_csv(index=False), end='')
@@ -176,7 +208,7 @@ def demo_cmd(out:Path='demo_out', # folder for the data and every result
     run = out/'runs'/'fast'
     train_cmd(data, 'fast', run)
     sub = submit_cmd(data, run, out/'submission.csv', tta=tta)
-    r = evaluate_cmd(sub, FSDPaths(data).test_labels, out/'evaluation')
+    r = evaluate_cmd(sub, FSDPaths(data).test_labels, out/'evaluation', thresholds=str(run))   # the thresholds merge fitted on the OOF scores
     print(f"\nfinal toy test lwlrap: {r['lwlrap']:.4f} ({r['n_clips']} test clips); demo finished in {time.time()-t0:.0f} s. Outputs in {out.resolve()}:")
     for what, where in [('toy dataset', data), ('EDA report', out/'eda'), ('training run (results.csv, OOF, per-class plot)', run),
                         ('submission', sub), ('test evaluation (per-class table and plot)', out/'evaluation')]:
@@ -218,10 +250,39 @@ def kaggle_cmd(run:Path, # run folder written by `fsd-tagger train`
     else: print(f'to upload: the same command with --push, or kaggle datasets create -p {pkg}/dataset --dir-mode zip; kaggle kernels push -p {pkg}/notebook')
     return pkg
 
+# %% ../nbs/05_cli.ipynb #6cfa26e8
+def export_cmd(run:Path, # run folder written by `fsd-tagger train`
+               format:ExportFormat='onnx', # onnx (onnxruntime, any language) or torchscript (torch.jit.load); needs fsd_tagger[export]
+               out:Path=None, # folder to write, replaced whole (default: RUN/export_FORMAT)
+               folds:str=None, # comma-separated folds to export (default: every finished fold)
+               pool:Pool='max', # window pooling per clip inside the files: max or mean
+               step:float=0.5): # window step, as a fraction of the training crop
+    "Write a run's fold models as portable files (waveform in, probabilities out), with export.json and the runner portable.py"
+    from fsd_tagger.export import export_run
+    t = time.time()
+    paths = export_run(run, out, format, folds, pool, step)
+    print(f"{paths[0].parent}: {', '.join(p.name for p in paths)} ({time.time()-t:.0f} s; each file checked against its PyTorch model)")
+    print(f'tag with it: python {paths[-1]} {paths[0].parent} FILES')
+    return paths
+
+def serve_cmd(run:Path, # run folder written by `fsd-tagger train`
+              host:str='127.0.0.1', # address to listen on (another than this machine's loopback lets the network in: the page has no login)
+              port:int=8000, # port (0: any free one)
+              folds:str=None, # comma-separated folds to ensemble (default: every finished fold)
+              device:str=None, # torch device (default: cuda when available)
+              top_k:int=5, # tags listed per clip
+              max_mb:float=None, # largest upload, in MB (default: fsd_tagger.serve.MAX_MB)
+              max_seconds:float=None): # longest clip, in seconds (default: fsd_tagger.serve.MAX_SECONDS)
+    "A local web page: drop or record an audio clip, see its top tags, the tags above the run's thresholds, its spectrogram and timeline"
+    from fsd_tagger.inference import parse_folds
+    from fsd_tagger.serve import serve, MAX_MB, MAX_SECONDS
+    serve(run, host, port, top_k, ifnone(max_mb, MAX_MB), ifnone(max_seconds, MAX_SECONDS), folds=parse_folds(folds), device=device)
+
 # %% ../nbs/05_cli.ipynb #8d52f153
 COMMANDS = dict(toy=(toy_cmd, ['dest']), download=(download_cmd, ['dest']), eda=(eda_cmd, ['data']),
                 train=(train_cmd, ['data']), merge=(merge_cmd, ['run']), submit=(submit_cmd, ['data']), evaluate=(evaluate_cmd, ['submission', 'labels']),
-                predict=(predict_cmd, []), kaggle=(kaggle_cmd, ['run']), demo=(demo_cmd, []))
+                predict=(predict_cmd, []), kaggle=(kaggle_cmd, ['run']), export=(export_cmd, ['run']), serve=(serve_cmd, ['run']),
+                demo=(demo_cmd, []))
 
 def cli_parser(commands=None):
     "An `argparse` parser with one subcommand per entry of `commands` (name: (function, positional params))"

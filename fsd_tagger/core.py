@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #11fc3638
 from __future__ import annotations
-import errno, os, shutil, tempfile, time
+import errno, io, math, os, shutil, tempfile, time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -14,11 +14,11 @@ from fastcore.basics import str_enum
 import numpy as np, soundfile as sf
 
 # %% auto #0
-__all__ = ['Pool', 'Ensemble', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'KaggleCredentialsError',
-           'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text', 'atomic_to_csv',
-           'atomic_torch_save', 'atomic_savefig', 'atomic_write_audio', 'atomic_copy_stream', 'choices_of',
-           'check_choice', 'clean_stale_tmp', 'first_line', 'os_error_message', 'check_writable', 'default_device',
-           'multi_hot']
+__all__ = ['Pool', 'Ensemble', 'ExportFormat', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError',
+           'KaggleCredentialsError', 'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text',
+           'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'figure_bytes', 'atomic_write_audio',
+           'atomic_copy_stream', 'choices_of', 'check_choice', 'clean_stale_tmp', 'first_line', 'os_error_message',
+           'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -84,6 +84,11 @@ def atomic_savefig(fig, path, **kwargs):
     with atomic_path(path) as t: fig.savefig(t, format=Path(path).suffix[1:] or None, **kwargs)
     return Path(path)
 
+def figure_bytes(fig, format='png', **kwargs):
+    "`fig` rendered in memory (no file): the bytes of its `format` image, for a web page or an API"
+    buf = io.BytesIO(); fig.savefig(buf, format=format, **kwargs)
+    return buf.getvalue()
+
 def atomic_write_audio(path, data, sr, **kwargs):
     "`soundfile.write(path, data, sr)` atomically (a WAV unless `format` says otherwise)"
     with atomic_path(path) as t: sf.write(str(t), data, sr, **{'format': 'WAV', **kwargs})
@@ -108,6 +113,7 @@ def check_choice(value, choices, # `str_enum`, `Enum` or collection of the allow
 # %% ../nbs/00_core.ipynb #41a34b11
 Pool = str_enum('Pool', 'mean', 'max')              # how a clip's window scores are pooled (04)
 Ensemble = str_enum('Ensemble', 'arith', 'geo')     # how the fold models' probabilities are combined (04)
+ExportFormat = str_enum('ExportFormat', 'onnx', 'torchscript')   # the portable model files `export_run` writes (12)
 
 # %% ../nbs/00_core.ipynb #a0d8e295
 def _pid_alive(pid):
@@ -167,6 +173,28 @@ def default_device(device=None):
         return d
     if not torch.cuda.is_available(): return torch.device('cpu')
     return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if num_distrib() > 1 else 'cuda')
+
+# %% ../nbs/00_core.ipynb #2ea5c735
+def samples_at(frames, file_sr, sr):
+    "Samples at rate `sr` of `frames` frames at `file_sr`: the length a resampled read returns (torchaudio's resample rounds up)"
+    return frames if file_sr == sr else -(-frames*sr//file_sr)
+
+def read_span_frames(f, lo, hi, sr, path=None, width=6, rolloff=0.99):
+    "Mono float32 frames of the open `soundfile.SoundFile` `f` behind samples `lo:hi` at rate `sr`, and `off`: resampled, they are samples `off:`"
+    path, fsr = path or f.name, f.samplerate
+    if fsr == sr: a, b, off = lo, hi, lo
+    else:   # whole resampling periods (o file frames give s samples) with a margin wider than the sinc kernel (`width` zero crossings)
+        g = math.gcd(fsr, sr); o, s = fsr//g, sr//g
+        reach = math.ceil(width*o/(min(o, s)*rolloff)) + 1   # the kernel's half-width in file frames
+        m = -(-reach//o) + 1
+        u0 = max(lo//s - m, 0)
+        a, b, off = u0*o, (-(-hi//s) + m)*o, u0*s
+    try:
+        f.seek(min(a, f.frames))
+        x = f.read(max(min(b, f.frames) - a, 0), dtype='float32', always_2d=True)
+    except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
+    if not np.isfinite(x).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
+    return np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]), off
 
 # %% ../nbs/00_core.ipynb #b8617ec5
 def multi_hot(labels, vocab):

@@ -1,4 +1,4 @@
-"""Where the data lives, how to get it, label tables that refuse bad input, audio metadata, label statistics, plots and a one-call EDA report.
+"""Where the data lives (FSDKaggle2019, or a folder of your own labelled sounds), how to get it, label tables that refuse bad input, audio metadata, label statistics, plots and a one-call EDA report.
 
 Docs: https://fsd-tagger.github.io/fsd_tagger/eda.html.md"""
 
@@ -10,17 +10,18 @@ import os, sys, json, zipfile, hashlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf
 import matplotlib.pyplot as plt
-from fastcore.basics import ifnone
+from fastcore.basics import ifnone, store_attr, str_enum
 from fastcore.parallel import parallel
 from fastprogress.fastprogress import progress_bar
 from .core import *
 
 # %% auto #0
-__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'FSDPaths', 'read_vocab',
-           'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'check_labels', 'read_labels', 'load_split',
-           'levels', 'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
-           'labels_per_clip', 'cooccurrence', 'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence',
-           'plot_hists', 'eda_table', 'profile_report', 'eda_report']
+__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'DataLayout', 'LABELS_CSV', 'FSDPaths',
+           'read_vocab', 'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'check_labels', 'read_labels',
+           'load_split', 'detect_layout', 'TrainData', 'load_train_data', 'levels', 'file_info', 'audio_info',
+           'cached_audio_info', 'check_format', 'class_counts', 'n_combinations', 'labels_per_clip', 'cooccurrence',
+           'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence', 'plot_hists', 'eda_table',
+           'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -162,7 +163,12 @@ def download_fsd(dest, competition=KAGGLE_COMPETITION, force=False):
     return paths.check()
 
 # %% ../nbs/00_eda.ipynb #1508ee73
-def _check_rows(df, vocab, audio_dir):
+def _escapes(fname):
+    "Does the relative path `fname` lead out of its folder (an absolute path, or one through `..` above the folder)?"
+    p = os.path.normpath(fname)
+    return os.path.isabs(fname) or p == '..' or p.startswith('..' + os.sep)
+
+def _check_rows(df, vocab, audio_dir, vocab_src='a sample_submission column'):
     "Problems found in a label table, as (what, offending rows) pairs"
     line = lambda i: f'line {i+2}: {df.fname[i]!r}'
     probs = []
@@ -174,21 +180,24 @@ def _check_rows(df, vocab, audio_dir):
         vs = set(vocab)
         bad = [(i, [l for l in ls if l not in vs]) for i, ls in zip(df.index, df.labels)]
         bad = [f'{line(i)} unknown {ls}' for i, ls in bad if ls]
-        if bad: probs.append(('unknown label (not a sample_submission column)', bad))
+        if bad: probs.append((f'unknown label (not {vocab_src})', bad))
     if audio_dir is not None:
-        miss = [line(i) for i, f in zip(df.index, df.fname) if not (Path(audio_dir)/f).is_file()]
+        out = {i for i, f in zip(df.index, df.fname) if _escapes(f)}
+        if out: probs.append((f'fname outside {audio_dir} (absolute, or through ..; a fname is a path relative to that folder)', [line(i) for i in sorted(out)]))
+        miss = [line(i) for i, f in zip(df.index, df.fname) if i not in out and not (Path(audio_dir)/f).is_file()]
         if miss: probs.append((f'audio file missing from {audio_dir}', miss))
     return probs
 
 # %% ../nbs/00_eda.ipynb #1382ac04
-def check_labels(df, source, vocab=None, audio_dir=None, labels_required=True):
+def check_labels(df, source, vocab=None, audio_dir=None, labels_required=True,
+                 vocab_src='a sample_submission column'): # where `vocab` comes from, for the message on unknown labels
     "Raise one `FSDDataError` listing every bad row of label table `df` read from `source`; else add audio paths"
-    probs = [p for p in _check_rows(df, vocab, audio_dir) if labels_required or p[0] != 'no labels']
+    probs = [p for p in _check_rows(df, vocab, audio_dir, vocab_src) if labels_required or p[0] != 'no labels']
     if probs:
         raise FSDDataError(f'{source}: {sum(len(r) for _, r in probs)} bad row(s)\n' + '\n'.join(f'- {w} ({len(r)}):\n{listing(r)}' for w, r in probs))
     return df if audio_dir is None else df.assign(path=[str(Path(audio_dir)/f) for f in df.fname])
 
-def read_labels(csv, audio_dir=None, vocab=None, drop_bad=False):
+def read_labels(csv, audio_dir=None, vocab=None, drop_bad=False, vocab_src='a sample_submission column'):
     "Read a `fname,labels` CSV into a DataFrame with a list of labels per clip, checked against `vocab` and `audio_dir`"
     csv = Path(csv)
     if not csv.is_file(): raise FSDDataError(f'{csv}: no such label file.')
@@ -199,7 +208,7 @@ def read_labels(csv, audio_dir=None, vocab=None, drop_bad=False):
     if df.empty: raise FSDDataError(f'{csv}: has a header but no rows; a label table needs one row per clip.')
     df = df.assign(labels=[[l.strip() for l in s.split(',') if l.strip()] for s in df['labels']])
     if drop_bad: df = df[~df.fname.isin(BAD_CURATED)].reset_index(drop=True)
-    return check_labels(df, csv, vocab, audio_dir)
+    return check_labels(df, csv, vocab, audio_dir, vocab_src=vocab_src)
 
 # %% ../nbs/00_eda.ipynb #59a8e937
 def load_split(root, split='curated', drop_bad=True):
@@ -215,6 +224,84 @@ def load_split(root, split='curated', drop_bad=True):
     if split not in ('curated', 'noisy'): raise ConfigError(f"split must be 'curated', 'noisy' or 'test', got {split!r}")
     folder, csv = (p.train_curated, p.curated_csv) if split == 'curated' else (p.train_noisy, p.noisy_csv)
     return read_labels(csv, folder, vocab, drop_bad=drop_bad and split == 'curated')
+
+# %% ../nbs/00_eda.ipynb #a53800f5
+DataLayout = str_enum('DataLayout', 'kaggle', 'csv', 'folders')   # the layouts of a training data folder
+LABELS_CSV = 'labels.csv'   # the label table of the `csv` layout
+
+_LAYOUTS = ('A training data folder holds one of: the FSDKaggle2019 layout (train_curated.csv, train_curated/, '
+            'sample_submission.csv: `fsd-tagger download` or `fsd-tagger toy` makes one); a labels.csv with the columns '
+            'fname,labels (fname: a path relative to the folder; labels: comma-separated tags); or one folder per class, '
+            'named after it, holding its audio files.')
+
+def detect_layout(root):
+    "The `DataLayout` of the training data folder `root`; `FSDDataError` saying which layouts exist when it is none of them"
+    root = Path(root).expanduser()
+    if not root.is_dir(): raise FSDDataError(f'{root}: no such data folder. {_LAYOUTS}')
+    p = FSDPaths(root)
+    if p.curated_csv.exists() or p.sample_submission.exists(): return DataLayout.kaggle
+    if (root/LABELS_CSV).exists(): return DataLayout.csv
+    if p.train_curated.is_dir(): return DataLayout.kaggle   # unpacked without its CSVs: `FSDPaths.check` names them
+    if any(d.is_dir() and not d.name.startswith('.') for d in root.iterdir()): return DataLayout.folders
+    n = sum(f.is_file() for f in root.iterdir())
+    raise FSDDataError(f'{root}: no {LABELS_CSV} and no class folders' + (f' ({n} file(s), no folder)' if n else ' (an empty folder)') +
+                       f'. {_LAYOUTS}')
+
+# %% ../nbs/00_eda.ipynb #f2ed5b13
+def _folder_labels(root):
+    "The label table of a folder of class folders: a row per audio file below each, `fname` its path relative to `root`, its one label the folder's name"
+    from fsd_tagger.audio import AUDIO_EXTS, get_audio_files   # imported here: the audio module imports this one
+    entries = sorted(p for p in root.iterdir() if not p.name.startswith('.'))
+    files = {d.name: get_audio_files(d) for d in entries if d.is_dir()}
+    probs = [(what, rows) for what, rows in (
+        ('audio files outside the class folders (move each into the folder of its class)',
+         [f.name for f in entries if f.is_file() and f.suffix.lower() in AUDIO_EXTS]),
+        (f'class folders without audio files (an audio file ends in {", ".join(AUDIO_EXTS)}; add clips, or move the folder out)',
+         [f'{n}/' for n, fs in files.items() if not fs]),
+        ("class names with a comma or named 'fname' (a comma separates tags, fname is the first column of score files; rename the folder)",
+         [f'{n}/' for n in files if ',' in n or n == 'fname'])) if rows]
+    if probs: raise FSDDataError(f'{root} (class folders):\n' + '\n'.join(f'- {w} ({len(r)}):\n{listing(r)}' for w, r in probs))
+    df = pd.DataFrame(dict(fname=[f.relative_to(root).as_posix() for fs in files.values() for f in fs],
+                           labels=[[n] for n, fs in files.items() for _ in fs]))
+    return check_labels(df, f'{root} (class folders)', audio_dir=root)
+
+def _data_vocab(df, source):
+    "The classes of the label table `df` (sorted); `FSDDataError` with fewer than 2, or a class named 'fname'"
+    vocab = sorted({l for ls in df.labels for l in ls})
+    if len(vocab) < 2: raise FSDDataError(f'{source}: {len(vocab)} class {vocab}; a tagger learns to tell classes apart, so label clips of at least 2 classes.')
+    if 'fname' in vocab: raise FSDDataError(f"{source}: a class is named 'fname', the first column of the score files; rename it.")
+    return vocab
+
+# %% ../nbs/00_eda.ipynb #8bce40bd
+class TrainData:
+    "The training data of a run: the folder `root` in `layout`, its classes `vocab`, the trusted (`curated`) label table and the `noisy` one (or None), read from `noisy_csv` when one was given"
+    def __init__(self, root, layout, vocab, curated, noisy=None, noisy_csv=None): store_attr()
+    def __repr__(self):
+        return (f'TrainData({str(self.root)!r}, layout {self.layout}, {len(self.vocab)} classes, {len(self.curated)} curated clips, '
+                + (f'{len(self.noisy)} noisy clips)' if self.noisy is not None else 'no noisy set)'))
+
+def _read_noisy(csv, vocab, source, curated):
+    "The noisy set's label table `csv` (fnames relative to its folder), its labels classes of the trusted set `source`, no clip in both sets"
+    csv = Path(csv).expanduser()
+    noisy = read_labels(csv, csv.parent, vocab, vocab_src=f'a class of the trusted set {source}')
+    if both := sorted(set(map(os.path.realpath, curated.path)) & set(map(os.path.realpath, noisy.path))):
+        raise FSDDataError(f'{csv}: {len(both)} clip(s) also in the trusted set {source}; a clip belongs to one of the two sets:\n{listing(both)}')
+    return noisy
+
+def load_train_data(root, noisy=None, # the noisy set's `fname,labels` CSV; None: the layout's own (FSDKaggle2019's `train_noisy`, when it is there); False: none
+                    drop_bad=True): # FSDKaggle2019 only: leave out the six known-bad curated clips
+    "The checked training data in the folder `root`, in any `DataLayout`: classes, trusted (curated) clips, noisy clips"
+    root = Path(root).expanduser()
+    layout, nz = detect_layout(root), None
+    if layout == DataLayout.kaggle:
+        p = FSDPaths(root).check()
+        vocab, cur, source = p.vocab(), load_split(root, 'curated', drop_bad=drop_bad), p.sample_submission
+        if noisy is None and (p.noisy_csv.exists() or p.train_noisy.exists()): nz = load_split(p.check(('train_noisy', 'noisy_csv')).root, 'noisy')
+    else:
+        cur, source = (read_labels(root/LABELS_CSV, root), root/LABELS_CSV) if layout == DataLayout.csv else (_folder_labels(root), f'{root} (class folders)')
+        vocab = _data_vocab(cur, source)
+    if noisy: nz = _read_noisy(noisy, vocab, source, cur)
+    return TrainData(root, layout, vocab, cur, nz, Path(noisy).expanduser() if noisy else None)
 
 # %% ../nbs/00_eda.ipynb #4f1d114e
 def _db(x): return float(20*np.log10(max(float(x), 1e-10)))

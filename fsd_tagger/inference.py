@@ -22,6 +22,7 @@ from .data import FSDPaths, FSD_CLASSES, read_labels
 from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
+from .decisions import as_thresholds, load_thresholds, load_calibration, check_calibration, calibrate, prf_table, prf_summary
 
 # %% auto #0
 __all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds',
@@ -118,7 +119,9 @@ class Tagger:
                  bs=None, # windows per batch; None: 32 on the CPU (the fastest there), 64 on other devices
                  device=None, seed=0,
                  augs=None, # TTA augmentations: a list, or a function of a `SpecConfig`; None: those each model trained with
-                 fuse=True): # run copies of the networks with BatchNorm folded into the convolutions, channels-last
+                 fuse=True, # run copies of the networks with BatchNorm folded into the convolutions, channels-last
+                 thresholds=None, # per-class decision thresholds (on the scale of the tagger's probabilities): a probability, a dict or Series per class, a run folder, or None
+                 calibration=None): # a calibration of the ensembled probabilities (`fit_calibration`, notebook 10), or None
         self.models = listify(models)
         if not self.models: raise ValueError('Tagger: no models')
         _check_args(pool, ensemble, step, tta, beta, bs)
@@ -130,6 +133,8 @@ class Tagger:
         bs = ifnone(bs, 32 if self.device.type == 'cpu' else 64)
         store_attr('pool,ensemble,step,tta,beta,bs,seed,fuse')
         self.vocab, self.cfg = list(m0.vocab), m0.cfg
+        self.thresholds = as_thresholds(thresholds, self.vocab)   # a Series indexed by `vocab`, or None
+        self.calibration = None if calibration is None else check_calibration(calibration, 'Tagger(calibration=...)')
         for m in self.models: m.to(self.device).eval()
         nets, specs = {}, {}   # one network per model object, one spectrogram transform per config
         for m in self.models:
@@ -147,8 +152,10 @@ class Tagger:
         self.augs = [Pipeline([*a, s], split_idx=0) for a, s in zip(self.train_augs, self.specs)]
 
     @classmethod
-    def from_run(cls, run, folds=None, device=None, **kwargs):
-        "A `Tagger` of the finished folds of run folder `run` (all of them, or those in `folds`)"
+    def from_run(cls, run, folds=None, device=None,
+                 calibrated=False, # apply the run's calibration.json to the probabilities (its thresholds moved with them)
+                 **kwargs):
+        "A `Tagger` of the finished folds of run folder `run` (all of them, or those in `folds`), with the run's thresholds.csv unless `thresholds` is given"
         _check_args(**kwargs)
         done = finished_folds(run)
         if not done: raise FSDDataError(f'{run}: no finished fold (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
@@ -161,6 +168,12 @@ class Tagger:
             for m in models: fuse_conv_bn(m.model, inplace=True)
         if any(m.augs is None for m in models) and _run_augment(run) is False:   # exported before taggers recorded their augmentations
             for m in models: m.augs = ifnone(m.augs, [])
+        if calibrated:
+            kwargs['calibration'] = load_calibration(run)
+            if kwargs['calibration'] is None: raise ConfigError(f'{run}: no calibration.json; run `fsd-tagger merge {run}` first to fit one, or leave calibrated off')
+        if 'thresholds' not in kwargs:
+            thr = load_thresholds(run, models[0].vocab)   # fitted on the raw OOF probabilities: moved with the calibration
+            kwargs['thresholds'] = None if thr is None else calibrate(kwargs.get('calibration'), thr.to_numpy())
         t = cls(models, device=dev, **kwargs)
         t.run, t.folds = Path(run), folds
         return t
@@ -273,24 +286,10 @@ def _check_block(block):
     if not _is_int(block) or block < 1 or block % _AUG_WINDOWS:
         raise ConfigError(f'block is a number of windows, a whole multiple of {_AUG_WINDOWS}; got {block!r}')
 
-def _mono(x): return torch.from_numpy(np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]))[None]
-
 def _read_span(f, lo, hi, sr, path=None):
     "Samples `lo:hi` at rate `sr` (mono float32 [1, hi-lo]) of the open `sf.SoundFile` `f`: those of the whole file read and resampled"
-    path, fsr = ifnone(path, f.name), f.samplerate
-    if fsr == sr: a, b, off = lo, hi, lo
-    else:   # read whole resampling periods (o file frames give s samples) with a margin wider than the sinc kernel
-        g = math.gcd(fsr, sr); o, s = fsr//g, sr//g
-        reach = math.ceil(6*o/(min(o, s)*0.99)) + 1   # torchaudio's kernel half-width in file frames (lowpass_filter_width 6, rolloff 0.99)
-        m = -(-reach//o) + 1
-        u0 = max(lo//s - m, 0)
-        a, b, off = u0*o, (-(-hi//s) + m)*o, u0*s
-    try:
-        f.seek(min(a, f.frames))
-        x = f.read(max(min(b, f.frames) - a, 0), dtype='float32', always_2d=True)
-    except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
-    if not np.isfinite(x).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
-    return resample(_mono(x), fsr, sr)[:, lo - off:hi - off]
+    x, off = read_span_frames(f, lo, hi, sr, path)   # torchaudio's kernel: 6 zero crossings, rolloff 0.99 (core's defaults)
+    return resample(torch.from_numpy(x)[None], f.samplerate, sr)[:, lo - off:hi - off]
 
 @patch
 def stream_window_probs(self:Tagger, path, block=128):
@@ -300,7 +299,7 @@ def stream_window_probs(self:Tagger, path, block=128):
     try: f = sf.SoundFile(str(path))
     except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
     with f:
-        N = _n_samples(f.frames, f.samplerate, sr)
+        N = samples_at(f.frames, f.samplerate, sr)
         if N == 0: raise AudioReadError(f'{path}: no audio samples')
         if N <= n: return self.window_probs([read_clip(path, sr)])
         starts = list(range(0, N - n + 1, step))
@@ -324,10 +323,6 @@ def stream_window_probs(self:Tagger, path, block=128):
     return torch.cat(out, 2), [len(starts)]
 
 # %% ../nbs/04_tta_submit.ipynb #b3f046d4
-def _n_samples(frames, file_sr, sr):
-    "Samples at rate `sr` of `frames` frames at `file_sr`: the length `read_clip` returns (torchaudio's resample rounds up)"
-    return frames if file_sr == sr else -(-frames*sr//file_sr)
-
 def _stream_span(tagger, block):
     "A file longer than this many samples has more than `block` windows: `predict_proba` streams it"
     n = tagger.cfg.n_samples
@@ -340,7 +335,7 @@ def _load(path, sr, span):
     "What `predict_proba` needs of audio file `path`: its waveform, `_Stream` when it is longer than `span` samples, or the `AudioReadError`"
     try:
         i = sf.info(path)
-        if _n_samples(i.frames, i.samplerate, sr) > span: return _Stream
+        if samples_at(i.frames, i.samplerate, sr) > span: return _Stream
     except Exception: pass   # read_clip names the problem
     try: return read_clip(path, sr)
     except AudioReadError as e: return e
@@ -360,7 +355,7 @@ def _prefetched(chunks, load, prefetch=2, workers=2):
 
 @patch
 def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False, prefetch=1, workers=2, block=128):
-    "DataFrame of ensembled class probabilities (index: path) for audio files `paths`; `.attrs['failed']`: {path: error}"
+    "DataFrame of ensembled class probabilities (index: path) for audio files `paths`, calibrated when the tagger has a `calibration` (`per_model`: the raw ones); `.attrs['failed']`: {path: error}"
     if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
     for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)):
         if not _is_int(v) or v < lo: raise ConfigError(f'{name} is a whole number >= {lo}; got {v!r}')
@@ -394,7 +389,7 @@ def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, pe
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
     p = torch.stack(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
-    df = pd.DataFrame(ensemble_probs(p, self.ensemble).numpy(), index=pd.Index(done, name='path'), columns=self.vocab)
+    df = pd.DataFrame(calibrate(self.calibration, ensemble_probs(p, self.ensemble).numpy()), index=pd.Index(done, name='path'), columns=self.vocab)
     df.attrs['failed'] = failed
     return df
 
@@ -408,16 +403,28 @@ def expand_audio_paths(items, extensions=AUDIO_EXTS):
     return [str(p) for p in out]
 
 @patch
-def predict(self:Tagger, items, top_k=5, threshold=None, progress=True):
+def predict(self:Tagger, items,
+            top_k=None, # at most this many tags per file; None: 5, or with `decide` every class above its threshold
+            threshold=None, # one probability for every class: keep only the top_k tags at or above it
+            progress=True,
+            decide=False): # tags: the classes at or above the tagger's per-class `thresholds` (those of the run's thresholds.csv)
     "DataFrame of `path`, `tags` (best first), `scores` and every class probability for audio files/folders `items`"
-    if not _is_int(top_k) or top_k < 1: raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
+    if top_k is not None and (not _is_int(top_k) or top_k < 1): raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
     if threshold is not None and (not _is_num(threshold) or not 0 <= threshold <= 1): raise ConfigError(f'threshold is a probability in [0, 1]; got {threshold!r}')
+    if decide and threshold is not None: raise ConfigError('give either threshold (one for every class) or decide (the per-class thresholds of the run), not both')
+    if decide and self.thresholds is None:
+        run = getattr(self, 'run', None)
+        raise ConfigError(f'{run}: no per-class thresholds (no {run}/thresholds.csv); run `fsd-tagger merge {run}` first to fit them' if run else
+                          'this tagger has no per-class thresholds: load a run merged with `fsd-tagger merge RUN`, or give Tagger(..., thresholds=...)')
+    top_k = ifnone(top_k, len(self.vocab) if decide else 5)
+    cut = self.thresholds.to_numpy() if decide else None
     paths = expand_audio_paths(items)
     p = self.predict_proba(paths, errors='skip', progress=progress)
     tags, scores = [], []
     for row in p.values:
         idx = np.argsort(-row, kind='stable')[:top_k]
         if threshold is not None: idx = idx[row[idx] >= threshold]
+        if decide: idx = idx[row[idx] >= cut[idx]]
         tags.append([self.vocab[i] for i in idx]); scores.append([round(float(row[i]), 4) for i in idx])
     df = pd.concat([pd.DataFrame(dict(path=p.index, tags=tags, scores=scores)), p.reset_index(drop=True)], axis=1)
     df.attrs['failed'] = p.attrs['failed']
@@ -526,7 +533,8 @@ def _score_columns(cols, used, src, labels, vocab=None):
     if lack: raise FSDDataError(f'{src}: no column for class(es) {lack[:5]} that {labels} uses; a submission has one column per class')
     return vocab
 
-def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None):
+def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None,
+             thresholds=None): # per-class precision, recall and F1 at these (a run folder, a probability, a dict or Series per class) next to lwlrap
     "Overall and per-class lwlrap of `submission` (CSV or DataFrame) against test `labels` (CSV); plot and files in `out`"
     sub, src, in_file = _read_submission(submission)
     if not len(sub.columns) or sub.columns[0] != 'fname': raise FSDDataError(f'{src}: expected a header `fname,<class>,...`')
@@ -536,6 +544,7 @@ def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None):
     fn = sub.fname.astype(str)
     dup = np.flatnonzero(fn.duplicated(keep=False).to_numpy())
     if len(dup): raise FSDDataError(f'{src}: column fname repeats {list(dict.fromkeys(fn.iloc[dup]))[:3]} on {_rows(dup, in_file)}; keep one row per clip')
+    thr = as_thresholds(thresholds, vocab)
     scores = pd.DataFrame(_check_probs(sub, vocab, src, in_file), index=fn, columns=vocab)
     missing = sorted(set(truth_df.fname) - set(fn))
     if missing:
@@ -545,10 +554,16 @@ def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None):
     truth = multi_hot(truth_df.labels, vocab)
     table = per_class_table(truth, scores, vocab)
     res = dict(lwlrap=float((table.lwlrap*table.weight).sum()), n_clips=len(truth), per_class=table)
+    if thr is not None:   # the decisions at the thresholds, per class next to lwlrap, and their macro and micro averages
+        prf = prf_table(truth, scores, thr, vocab)
+        res.update(per_class=table.merge(prf[['label', 'threshold', 'n_pred', 'precision', 'recall', 'f1']], on='label', how='left'),
+                   decisions=prf_summary(prf))
+        table = res['per_class']
     if plot: res['ax'] = plot_per_class_lwlrap(truth, scores, vocab)
     if out is not None:
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         atomic_to_csv(table, out/'per_class_lwlrap.csv')
-        atomic_write_text(out/'lwlrap.json', json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage), indent=1))
+        atomic_write_text(out/'lwlrap.json', json.dumps(dict(lwlrap=res['lwlrap'], n_clips=res['n_clips'], submission=str(src), labels=str(labels), usage=usage,
+                                                             **({'decisions': res['decisions']} if thr is not None else {})), indent=1))
         if plot: atomic_savefig(res['ax'].figure, out/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
     return res

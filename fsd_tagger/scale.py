@@ -41,16 +41,17 @@ if __name__ == '__main__':
 def _train_args(run, folds=None, device=None, num_workers=None, keep_checkpoints=False):
     "The `fsd-tagger train` arguments that continue the run `run` (a `TrainRun`: its folder holds config.json)"
     args = ['train', run.data, '--config', run.path/'config.json', '--out', run.path]
+    if run.noisy_csv is not None: args += ['--noisy', run.noisy_csv]
     if folds is not None: args += ['--folds', ','.join(map(str, listify(folds)))]
     if device is not None: args += ['--device', device]
     if num_workers is not None: args += ['--num-workers', num_workers]
     return args + (['--keep-checkpoints'] if keep_checkpoints else [])
 
-def _open_run(data, out, cfg):
+def _open_run(data, out, cfg, noisy=None):
     "The `TrainRun` of `cfg` (a `TrainConfig`, a preset name or the `Path` of a config.json) at `out`: checked, config.json and folds.csv written"
     from fsd_tagger.train import TrainConfig, TrainRun
     if isinstance(cfg, Path): cfg = TrainConfig.load(cfg)   # a config file (a preset is named by a str)
-    return TrainRun(data, out, cfg, device='cpu', progress=False)
+    return TrainRun(data, out, cfg, device='cpu', progress=False, noisy=noisy)
 
 
 def _tail(f, n=5):
@@ -64,12 +65,13 @@ def _fold_devices(devices):
     import torch
     return [f'cuda:{i}' for i in range(torch.cuda.device_count())] or ['cpu']
 
-def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=None, num_workers=None, keep_checkpoints=False, poll=0.2):
+def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=None, num_workers=None, keep_checkpoints=False, poll=0.2,
+                         noisy=None): # a CSV of noisy clips for data in a layout of your own (`load_train_data`)
     "Train the `folds` of the run `out` side by side, one process per fold, `nproc` at a time, each on the next of `devices`; merge; the results"
     from fsd_tagger.inference import parse_folds
     from fsd_tagger.train import merge_run
     _check_nproc(nproc)
-    run = _open_run(data, out, cfg)
+    run = _open_run(data, out, cfg, noisy)
     ks = [k for k in parse_folds(folds, run.cfg.n_folds) if not run.fold_done(k)]
     devs, logs = _fold_devices(devices), run.path/'logs'
     logs.mkdir(exist_ok=True)
@@ -100,7 +102,8 @@ def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=Non
     return res
 
 # %% ../nbs/08_scale.ipynb #1d803748
-def train_ddp(data, out, cfg='fast', nproc=2, folds=None, device=None, num_workers=None, keep_checkpoints=False, log=None):
+def train_ddp(data, out, cfg='fast', nproc=2, folds=None, device=None, num_workers=None, keep_checkpoints=False, log=None,
+              noisy=None): # a CSV of noisy clips for data in a layout of your own (`load_train_data`)
     "Train the `folds` of the run `out` one after the other, each fold over `nproc` processes (distributed data parallel); the merged results"
     from fsd_tagger.inference import parse_folds
     import pandas as pd
@@ -109,7 +112,7 @@ def train_ddp(data, out, cfg='fast', nproc=2, folds=None, device=None, num_worke
         raise ConfigError("train --nproc: distributed training needs accelerate (fastai's process group): pip install 'fsd_tagger[distributed]'")
     if device is not None and str(device) != 'cpu':
         raise ConfigError(f'train --nproc {nproc}: each process trains on cuda:LOCAL_RANK (its own GPU); leave --device out, or use cpu, not {device!r}')
-    run = _open_run(data, out, cfg)
+    run = _open_run(data, out, cfg, noisy)
     ks = parse_folds(folds, run.cfg.n_folds)
     cmd = torchrun_cmd(nproc, *_train_args(run, ks, device, num_workers, keep_checkpoints))
     with open(log, 'a') if log else nullcontext() as f:

@@ -10,11 +10,11 @@ import hashlib, json, numbers, os, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastprogress.fastprogress import progress_bar
-from .core import ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio, clean_stale_tmp, listing
+from .core import ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio, check_choice, clean_stale_tmp, listing
 from .data import FSD_CLASSES, FSD_SR
 
 # %% auto #0
-__all__ = ['toy_signature', 'toy_clip', 'make_toy_fsd']
+__all__ = ['toy_signature', 'toy_clip', 'toy_event_clip', 'make_toy_fsd']
 
 # %% ../nbs/00_toy.ipynb #5aac3a0d
 _FAMILIES = {  # the two members of a pair share a band and differ only in time: (member 0, member 1)
@@ -104,20 +104,46 @@ def _segments(classes, dur, r, min_len=1.0):
         spans.append((int(k), float(s), float(s + L)))
     return spans
 
-def toy_clip(classes, dur, r, sr=FSD_SR, snr_db=30., seed=0, color='white', parts=False):
-    "Float waveform of `dur` seconds: each class of `classes` sounds during one span, over `color` noise at `snr_db` dB; with `parts` also the events, the noise and the spans"
-    n = max(int(dur*sr), 1)
-    sig, mask, spans = np.zeros(n), np.zeros(n, bool), _segments(classes, dur, r)
+def _mix_events(spans, n, r, sr=FSD_SR, seed=0, snr_db=30., color='white', gain=None):
+    "(events, noise) of `n` samples: each (class, start s, end s) of `spans` rendered where it sounds, scaled by `gain()` (default 1); noise `snr_db` below them"
+    sig, mask = np.zeros(n), np.zeros(n, bool)
     for k, s, e in spans:
         a, b = int(s*sr), max(int(e*sr), int(s*sr) + 1)
         x = _render(toy_signature(k, seed), r, min(b, n) - a, sr)
         x *= np.minimum(1, np.minimum(np.arange(len(x)), np.arange(len(x))[::-1])/(0.01*sr))   # 10 ms fades: no clicks
-        sig[a:a+len(x)] += x/(np.abs(x).max() + 1e-9)*r.uniform(0.4, 1.0); mask[a:a+len(x)] = True
+        sig[a:a+len(x)] += x/(np.abs(x).max() + 1e-9)*(gain() if gain else 1.); mask[a:a+len(x)] = True
     p_sig = (sig[mask]**2).mean() if mask.any() else 1e-12      # SNR: event power where the events sound, over noise power
-    noise = _coloured_noise(r, n, color)*np.sqrt(p_sig/10**(snr_db/10))
+    return sig, _coloured_noise(r, n, color)*np.sqrt(p_sig/10**(snr_db/10))
+
+def toy_clip(classes, dur, r, sr=FSD_SR, snr_db=30., seed=0, color='white', parts=False):
+    "Float waveform of `dur` seconds: each class of `classes` sounds during one span, over `color` noise at `snr_db` dB; with `parts` also the events, the noise and the spans"
+    n, spans = max(int(dur*sr), 1), _segments(classes, dur, r)
+    sig, noise = _mix_events(spans, n, r, sr, seed, snr_db, color, gain=lambda: r.uniform(0.4, 1.0))
     y = sig + noise
     g = r.uniform(0.3, 0.9)/(np.abs(y).max() + 1e-9)
     return (y*g, dict(events=sig*g, noise=noise*g, spans=spans, snr_db=snr_db, color=color)) if parts else y*g
+
+# %% ../nbs/00_toy.ipynb #eab62350
+def _whole(v): return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+_NOISE_COLORS = ('white', 'pink', 'brown')   # the background noises of toy clips
+
+def toy_event_clip(events, # (class index, start s, end s) per event; the index is the class's position in the toy vocabulary
+                   dur, # length of the clip (s)
+                   sr=FSD_SR, snr_db=30., # the events' power over the noise's (dB)
+                   color='white', # the background noise: 'white', 'pink' or 'brown'
+                   seed=0, # the toy dataset's seed: the class signatures of `make_toy_fsd(..., seed=seed)`
+                   rng=0): # seed (or `np.random.Generator`) of the rendering: pitch, timing and noise
+    "Float32 waveform of `dur` seconds in which each toy class of `events` sounds from its start to its end, over background noise"
+    if not isinstance(dur, (int, float)) or isinstance(dur, bool) or not 0 < dur <= 3600: raise ConfigError(f'dur is a length in seconds in (0, 3600]; got {dur!r}')
+    check_choice(color, _NOISE_COLORS, 'noise color')
+    for ev in events:
+        k, s, e = ev if isinstance(ev, (tuple, list)) and len(ev) == 3 else (None, None, None)
+        if not _whole(k) or k < 0 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (s, e)) or not 0 <= s < e <= dur:
+            raise ConfigError(f'event {ev!r}: expected (class index >= 0, start, end) with 0 <= start < end <= dur={dur} seconds')
+    r, n = np.random.default_rng(rng), max(int(dur*sr), 1)
+    sig, noise = _mix_events([(int(k), s, e) for k, s, e in events], n, r, sr, seed, snr_db, color)
+    y = sig + noise
+    return (0.8*y/(np.abs(y).max() + 1e-9)).astype(np.float32)
 
 # %% ../nbs/00_toy.ipynb #ce9e9940
 def _toy_labels(r, n_classes, n):
@@ -129,7 +155,6 @@ def _toy_durations(r, n, noisy):
     "Clip durations: noisy uniform on 1-16 s, curated log-normal (median 3 s) clipped to 0.3-30 s"
     return r.uniform(1, 16, n) if noisy else np.clip(r.lognormal(np.log(3.0), 0.9, n), 0.3, 30)
 
-_NOISE_COLORS = ('white', 'pink', 'brown')
 
 def _toy_split(dest, folder, r, labels, durs, snr, sr, seed, fnames):
     "Write one split's WAV files, each over noise of a random colour at an SNR drawn from `snr` (dB); per-clip facts"
@@ -204,7 +229,6 @@ def _swap_in(dest, tmp, info, old):
         atomic_write_text(dest/'toy_info.json', json.dumps(info, indent=1))
     finally: shutil.rmtree(trash, ignore_errors=True)
 
-def _whole(v): return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 def _check_toy_args(n_classes, counts, noisy_error, seed, sr, snrs):
     "Raise `ConfigError` for the first setting of `make_toy_fsd` that is out of range; else `noisy_error` and the SNR ranges as floats"

@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
-import csv, io, json, os, pickle, re, socket, time, dataclasses, warnings
+import csv, io, json, os, pickle, re, socket, sys, time, dataclasses, warnings
 from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +26,13 @@ from .data import *
 from .audio import SpecConfig, SpecCache, AudioDataLoaders, spec_stats
 from .inference import Tagger, parse_folds, fold_finished
 from .model import ARCHS, TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
+from .decisions import run_decisions, load_thresholds
 
 # %% auto #0
-__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'RUN_LOCK_TIMEOUT', 'make_folds', 'TrainConfig',
-           'fit_flat_cos_from', 'EpochCheckpoint', 'opt_state_to_params', 'load_checkpoint', 'StageLogger',
-           'truncate_log', 'run_lock', 'TrainRun', 'mixed_weights', 'WeightedIdxs', 'StageGuard', 'load_weights',
-           'oof_tagger', 'merge_run']
+__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'RUN_LOCK_TIMEOUT', 'CLASSES_FILE', 'make_folds',
+           'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'opt_state_to_params', 'load_checkpoint',
+           'StageLogger', 'truncate_log', 'run_lock', 'TrainRun', 'mixed_weights', 'WeightedIdxs', 'StageGuard',
+           'load_weights', 'oof_tagger', 'merge_run']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FoldMethod = str_enum('FoldMethod', 'stratified', 'kfold', 'group')   # how clips are assigned to folds
@@ -331,29 +332,63 @@ def run_lock(path, timeout=None):
                       f'for more than {t:g} s; try again when it is done', timeout=t)
 
 # %% ../nbs/03_kfold_train.ipynb #b37529ed
+CLASSES_FILE = 'classes.json'   # in a run folder: the class names, in the order of the models' outputs
+
+def _uses_noisy(cfg): return bool({'stage1_noisy', 'mixed'} & {s for s, _ in cfg.stages})
+
+def _without_noisy(cfg, td):
+    "`cfg` for data `td` that has no noisy set: two-stage without its noisy stage (with a note), else a `ConfigError` saying what to do"
+    what = f'{td.root} has no noisy set'
+    if cfg.mode == 'mixed': raise ConfigError(f"{what}, and mode 'mixed' draws training clips from one: give a noisy set (noisy=CSV; "
+                                              "`fsd-tagger train DATA --noisy CSV`), or train mode 'two_stage' with a curated_sched (the fast, seed or best preset)")
+    if not cfg.curated_sched: raise ConfigError(f'{what}, and the config trains only the noisy stage (curated_sched is empty): give a noisy set, or a curated_sched')
+    print(f'note: {what}: the noisy stage is left out (noisy_sched {cfg.noisy_sched} -> []); the run\'s config.json says so', file=sys.stderr)
+    return TrainConfig.from_dict({**cfg.to_dict(), 'noisy_sched': []})
+
+def _read_classes(f):
+    "The class names stored in the run file `f` (`CLASSES_FILE`)"
+    try: v = json.loads(Path(f).read_text())
+    except (OSError, ValueError) as e: v = e
+    if not (isinstance(v, list) and v and all(isinstance(c, str) for c in v)):
+        raise FSDDataError(f'{f}: not a list of class names ({first_line(v) if isinstance(v, Exception) else type(v).__name__}); delete it: it is written again from the data')
+    return v
+
 class TrainRun:
-    "A k-fold training run of `cfg` (a `TrainConfig` or a preset name) on the dataset at `data`, kept in the folder `path`"
+    "A k-fold training run of `cfg` (a `TrainConfig` or a preset name) on the training data in the folder `data` (any `DataLayout`), kept in the folder `path`"
     def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True,
-                 keep_checkpoints=False): # keep each stage's last.pth once the stage is done (default: removed)
-        self.data, self.path = Path(data), Path(path)
+                 keep_checkpoints=False, # keep each stage's last.pth once the stage is done (default: removed)
+                 noisy=None): # a noisy set's `fname,labels` CSV (fnames relative to its folder); default: the layout's own (FSDKaggle2019's train_noisy)
+        self.path = Path(path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
         if not isinstance(self.cfg, TrainConfig): raise ConfigError(f'TrainRun: cfg must be a TrainConfig or a preset name, got {cfg!r}')
         if num_workers is not None and not (isinstance(num_workers, int) and not isinstance(num_workers, bool) and num_workers >= 0):
             raise ConfigError(f'TrainRun: num_workers must be a whole number >= 0 (or None: automatic), got {num_workers!r}')
         self.device = default_device(device)
         store_attr('num_workers,progress,keep_checkpoints')
-        self.vocab = FSDPaths(self.data).check().vocab()
-        self.curated = load_split(self.data, 'curated', drop_bad=self.cfg.drop_bad)
-        self.noisy = self._noisy() if {'stage1_noisy', 'mixed'} & {s for s, _ in self.cfg.stages} else None
+        self.train_data = td = self._load(data, noisy)
+        self.data, self.vocab, self.curated, self.noisy_csv = td.root, td.vocab, td.curated, td.noisy_csv
+        self.noisy = self._noisy()
         self.folds = make_folds(self.curated, self.vocab, self.cfg.n_folds, self.cfg.fold_method, self.cfg.seed)
         self._check_sizes()
         self._check_folder()   # before anything is written...
         self._specs, self._cache = {}, None
         self._write_once()     # ...and again under the run lock, in case another process has just written the folder
 
+    def _load(self, data, noisy):
+        "The `TrainData` in `data`, with a noisy set when a stage trains on one (or one is given); without one, the config changed or a `ConfigError`"
+        uses = _uses_noisy(self.cfg)
+        td = load_train_data(data, noisy=noisy if uses or noisy else False, drop_bad=self.cfg.drop_bad)
+        if uses and td.noisy is None:
+            if td.layout == DataLayout.kaggle: FSDPaths(td.root).check(('train_noisy', 'noisy_csv'))   # the layout's noisy set is missing
+            self.cfg = _without_noisy(self.cfg, td)
+        elif not uses and td.noisy is not None:
+            print(f'note: {td.noisy_csv}: not used: the config trains on the curated set only (no noisy_sched, mode two_stage)', file=sys.stderr)
+        return td
+
     def _noisy(self):
-        FSDPaths(self.data).check(('train_noisy', 'noisy_csv'))
-        df = load_split(self.data, 'noisy')
+        "The noisy clips a stage trains on (at most `cfg.max_noisy`), or None"
+        df = self.train_data.noisy
+        if df is None or not _uses_noisy(self.cfg): return None
         if self.cfg.max_noisy and len(df) > self.cfg.max_noisy: df = df.sample(self.cfg.max_noisy, random_state=self.cfg.seed)
         return df.reset_index(drop=True)
 
@@ -376,6 +411,11 @@ class TrainRun:
                                     '\nUse another --out folder, or the config in ' + str(cf))
         elif self.path.exists() and any(self.path.glob('fold_*')):
             raise ConfigError(f'{self.path}: has fold folders but no config.json; not a run folder this version can resume')
+        if (vf := self.path/CLASSES_FILE).exists() and (old := _read_classes(vf)) != self.vocab:
+            gone, new = [c for c in old if c not in self.vocab], [c for c in self.vocab if c not in old]
+            what = '; '.join(s for s in (gone and f'not in the data: {gone}', new and f'new in the data: {new}') if s) or 'the same classes in another order'
+            raise ConfigError(f'{vf}: the run was made with other classes than those of {self.data} ({what}); '
+                              'use another --out folder, or the data the run was made with')
         if ff.exists() and not _read_folds_csv(ff)[['fname', 'fold', 'labels']].equals(self.folds):
             raise ConfigError(f'{ff}: the fold assignment does not match the curated clips in {self.data} '
                               '(another dataset, or its CSV changed); use another --out folder')
@@ -388,6 +428,7 @@ class TrainRun:
             self._check_folder()
             clean_stale_tmp(self.path)
             if not (self.path/'config.json').exists(): self.cfg.save(self.path/'config.json')
+            if not (self.path/CLASSES_FILE).exists(): atomic_write_text(self.path/CLASSES_FILE, json.dumps(self.vocab, indent=0) + '\n')
             if not (self.path/'folds.csv').exists(): atomic_to_csv(self.folds, self.path/'folds.csv')
 
     def __repr__(self): return f'TrainRun({str(self.path)!r}, {self.cfg.n_folds} folds, mode {self.cfg.mode})'
@@ -695,6 +736,10 @@ def merge_run(path, plot=True):
     per_class = per_class_table(truth, scores, vocab)
     with run_lock(path):
         atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
+        held = folds.drop_duplicates('fname').set_index('fname').loc[oof.fname, 'fold'].to_numpy()
+        thr, dec = run_decisions(path, truth, scores, vocab, folds=held)   # thresholds.csv, calibration.json
+        res.loc[res.fold == 'oof', ['macro_f1', 'micro_f1']] = dec.get('cv_macro_f1', dec['macro_f1']), dec.get('cv_micro_f1', dec['micro_f1'])
+        per_class = per_class.merge(thr[['label', 'threshold', 'precision', 'recall', 'f1']], on='label', how='left')
         atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
         if plot:
             fig = plot_per_class_lwlrap(truth, scores, vocab).figure

@@ -32,12 +32,13 @@ def serve(path):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
-def browser(user_dir):
+def browser(user_dir, flags=()):
+    "Headless Chromium (user data in `user_dir`, `flags` added to `FLAGS`) with its requests logged, driven by Selenium"
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
     opts.binary_location = os.environ.get('CHROME_BIN') or shutil.which('chromium') or '/usr/bin/chromium'
-    for f in FLAGS + [f'--user-data-dir={user_dir}']: opts.add_argument(f)
+    for f in FLAGS + [f'--user-data-dir={user_dir}', *flags]: opts.add_argument(f)
     opts.set_capability('goog:loggingPrefs', {'performance': 'ALL', 'browser': 'ALL'})
     # an explicit driver path: Selenium Manager (which would download a driver) is never used
     drv = os.environ.get('CHROMEDRIVER') or shutil.which('chromedriver') or '/usr/bin/chromedriver'

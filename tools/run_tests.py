@@ -8,14 +8,19 @@ Each notebook that passes is also saved with its outputs to `_exec/` (git-ignore
 so that `make docs` (tools/docs.py) renders those outputs instead of executing every notebook a second time.
 
 Each notebook runs with its own temporary folder (TMPDIR, inherited by the CLI processes it starts), removed when the
-notebook ends, passed or failed: the tests' toy datasets and training runs never pile up in /tmp."""
-import argparse, hashlib, multiprocessing as mp, os, shutil, sys, tempfile, time
+notebook ends, passed or failed: the tests' toy datasets and training runs never pile up in /tmp.
+
+The notebooks start longest first (the seconds each took last time, in tools/test_durations.json; a notebook not listed
+there starts first), so that the two at a time finish together instead of one long notebook running alone at the end.
+`--record` rewrites that file with this run's times."""
+import argparse, hashlib, json, multiprocessing as mp, os, shutil, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEC = ROOT/'_exec'
+DURATIONS = ROOT/'tools'/'test_durations.json'
 
 def source_key():
     "Hash of everything a notebook's outputs depend on: all notebooks (the package is exported from them) and pyproject"
@@ -54,6 +59,11 @@ def _run(nb, key=None, cuda=False):
         return nb.name, ok, secs, _du(tmp)
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
+def longest_first(nbs, durations=None):
+    "`nbs` in the order to start them: by the seconds they took last time (`durations`: name -> s), longest first; unknown ones first"
+    d = durations if durations is not None else (json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {})
+    return sorted(nbs, key=lambda p: -d.get(Path(p).name, float('inf')))
+
 def run(nbs, workers=None, cuda=False):
     "Run notebooks `nbs` as tests, two at a time (`cuda`: their `cuda` cells too); print one line per notebook and return `[(name, ok, secs)]`"
     os.environ.setdefault('OMP_NUM_THREADS', '1')  # two notebooks at once on two cores
@@ -71,10 +81,13 @@ def main(argv=None):
     ap.add_argument('patterns', nargs='*', help='run only the notebooks whose names contain one of these')
     ap.add_argument('--cuda', action='store_true', help='run the cells flagged `cuda` too (needs a GPU)')
     ap.add_argument('--workers', type=int, default=None, help='notebooks at a time (default 2)')
+    ap.add_argument('--record', action='store_true', help=f'write the times of this run to {DURATIONS.relative_to(ROOT)}')
     a = ap.parse_args(argv)
     nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not a.patterns or any(s in p.name for s in a.patterns))
     start = time.time()
-    results = [ok for _, ok, _ in run(nbs, a.workers, a.cuda)]
+    res = run(longest_first(nbs), a.workers, a.cuda)
+    results = [ok for _, ok, _ in res]
+    if a.record: DURATIONS.write_text(json.dumps({**(json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}), **{n: round(s) for n, _, s in res}}, indent=1, sort_keys=True) + '\n')
     n_ok = sum(results)
     print(f"notebooks run: {len(results)} in {time.time()-start:.0f} s")
     print(f"{n_ok} passed, {len(results)-n_ok} failed")
