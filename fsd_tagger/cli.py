@@ -137,6 +137,16 @@ def evaluate_cmd(submission:Path, # submission CSV (fname + one probability colu
     return r
 
 # %% ../nbs/05_cli.ipynb #060286ff
+def _check_predict_options(engine, timeline, timeline_step, decide, calibrated, top_k, threshold, format):
+    "A `ConfigError` for options of `predict` that do not go together (so that none is silently ignored)"
+    given = lambda **kw: [f"--{k.replace('_', '-')}" for k, v in kw.items() if v]
+    if engine == 'ray' and (bad := given(timeline=timeline is not None, decide=decide, calibrated=calibrated, top_k=top_k is not None, threshold=threshold is not None)):
+        raise ConfigError(f"predict --engine ray writes every class's probability to the shards; {', '.join(bad)} apply to --engine local only")
+    if timeline is None and timeline_step is not None: raise ConfigError('predict: --timeline-step sets the step of --timeline; give --timeline FILE too')
+    if timeline is not None and (bad := given(decide=decide, top_k=top_k is not None, format=format != 'table')):
+        raise ConfigError(f"predict --timeline: {', '.join(bad)} do not apply (the timeline keeps every class above its threshold, the run's or "
+                          "--threshold, and its format is the file's suffix, .csv or .json)")
+
 def _timeline(tagger, paths, out, step, threshold):
     "`predict --timeline`: the timelines of `paths` written to `out`, their segments printed; 1 when a file could not be read"
     from fsd_tagger.timeline import segments, write_timeline
@@ -171,6 +181,7 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
     import pandas as pd
     from fsd_tagger.inference import Tagger, parse_folds, expand_audio_paths
     if not files: raise ConfigError('predict: give at least one audio file or folder')
+    _check_predict_options(engine, timeline, timeline_step, decide, calibrated, top_k, threshold, format)
     if engine == 'ray':   # a large collection (08_scale): results go to files, not to stdout
         if out is None: raise ConfigError('predict --engine ray: say where the result shards go with --out')
         from fsd_tagger.scale import predict_ray
@@ -178,7 +189,6 @@ def predict_cmd(*files:str, # audio files or folders (searched recursively), any
         print(f"{out}: {s['tagged']} file(s) tagged into {len(s['shards'])} new shard(s), {s['skipped']} already there, {s['failed']} unreadable (listed in {Path(out)/'failed.csv'})")
         return 1 if s['failed'] else 0
     if timeline is not None:
-        if engine == 'ray': raise ConfigError('predict: --timeline runs in this process; leave out --engine ray')
         from fsd_tagger.timeline import timeline_format
         timeline_format(timeline); check_writable(timeline, 'timeline')   # before the models are loaded and the files tagged
     paths = expand_audio_paths(files)

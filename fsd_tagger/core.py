@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #11fc3638
 from __future__ import annotations
-import errno, io, math, os, shutil, tempfile, time
+import errno, importlib.util, io, math, os, shutil, tempfile, time
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -17,8 +17,8 @@ import numpy as np, soundfile as sf
 __all__ = ['Pool', 'Ensemble', 'ExportFormat', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError',
            'KaggleCredentialsError', 'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text',
            'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'figure_bytes', 'atomic_write_audio',
-           'atomic_copy_stream', 'choices_of', 'check_choice', 'clean_stale_tmp', 'first_line', 'os_error_message',
-           'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'multi_hot']
+           'atomic_copy_stream', 'choices_of', 'check_choice', 'need_extra', 'clean_stale_tmp', 'first_line',
+           'os_error_message', 'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -114,6 +114,14 @@ def check_choice(value, choices, # `str_enum`, `Enum` or collection of the allow
 Pool = str_enum('Pool', 'mean', 'max')              # how a clip's window scores are pooled (04)
 Ensemble = str_enum('Ensemble', 'arith', 'geo')     # how the fold models' probabilities are combined (04)
 ExportFormat = str_enum('ExportFormat', 'onnx', 'torchscript')   # the portable model files `export_run` writes (12)
+
+# %% ../nbs/00_core.ipynb #6546fa76
+def need_extra(modules, # the import names the feature needs
+               extra, # the fsd_tagger extra that installs them
+               what): # the feature, as the message names it
+    "Raise a `ConfigError` naming `modules` that are not installed and `pip install 'fsd_tagger[extra]'`, which installs them"
+    miss = [m for m in modules if importlib.util.find_spec(m) is None]
+    if miss: raise ConfigError(f"{what} needs {' and '.join(miss)}, not installed here: pip install 'fsd_tagger[{extra}]'")
 
 # %% ../nbs/00_core.ipynb #a0d8e295
 def _pid_alive(pid):

@@ -248,6 +248,8 @@ def detect_layout(root):
                        f'. {_LAYOUTS}')
 
 # %% ../nbs/00_eda.ipynb #f2ed5b13
+_RESERVED = ('fname', 'path', 'tags', 'scores', 'start', 'end')   # columns next to the class columns in score tables and timelines
+
 def _folder_labels(root):
     "The label table of a folder of class folders: a row per audio file below each, `fname` its path relative to `root`, its one label the folder's name"
     from fsd_tagger.audio import AUDIO_EXTS, get_audio_files   # imported here: the audio module imports this one
@@ -258,18 +260,19 @@ def _folder_labels(root):
          [f.name for f in entries if f.is_file() and f.suffix.lower() in AUDIO_EXTS]),
         (f'class folders without audio files (an audio file ends in {", ".join(AUDIO_EXTS)}; add clips, or move the folder out)',
          [f'{n}/' for n, fs in files.items() if not fs]),
-        ("class names with a comma or named 'fname' (a comma separates tags, fname is the first column of score files; rename the folder)",
-         [f'{n}/' for n in files if ',' in n or n == 'fname'])) if rows]
+        (f"class names with a comma, spaces around them, or a reserved name ({', '.join(_RESERVED)}: columns of the score tables) "
+         "(a comma separates tags; rename the folder)", [f'{n}/' for n in files if ',' in n or n != n.strip() or n in _RESERVED])) if rows]
     if probs: raise FSDDataError(f'{root} (class folders):\n' + '\n'.join(f'- {w} ({len(r)}):\n{listing(r)}' for w, r in probs))
     df = pd.DataFrame(dict(fname=[f.relative_to(root).as_posix() for fs in files.values() for f in fs],
                            labels=[[n] for n, fs in files.items() for _ in fs]))
     return check_labels(df, f'{root} (class folders)', audio_dir=root)
 
 def _data_vocab(df, source):
-    "The classes of the label table `df` (sorted); `FSDDataError` with fewer than 2, or a class named 'fname'"
+    "The classes of the label table `df` (sorted); `FSDDataError` with fewer than 2, or a class with a reserved name"
     vocab = sorted({l for ls in df.labels for l in ls})
     if len(vocab) < 2: raise FSDDataError(f'{source}: {len(vocab)} class {vocab}; a tagger learns to tell classes apart, so label clips of at least 2 classes.')
-    if 'fname' in vocab: raise FSDDataError(f"{source}: a class is named 'fname', the first column of the score files; rename it.")
+    if bad := [c for c in vocab if c in _RESERVED]:
+        raise FSDDataError(f"{source}: class(es) {bad} named like a column of the score tables ({', '.join(_RESERVED)}); rename them.")
     return vocab
 
 # %% ../nbs/00_eda.ipynb #8bce40bd

@@ -118,8 +118,7 @@ class ExportError(FSDError, RuntimeError):
 def check_export_deps(format:ExportFormat):
     "`format` if it is known and the packages it needs are installed, else a `ConfigError` naming them and the extra to install"
     check_choice(format, ExportFormat, 'export format')
-    miss = [m for m in _NEEDS[format] if importlib.util.find_spec(m) is None]
-    if miss: raise ConfigError(f"export --format {format} needs {' and '.join(miss)}, not installed here: pip install 'fsd_tagger[export]'")
+    need_extra(_NEEDS[format], 'export', f'export --format {format}')
     return format
 
 # %% ../nbs/12_export.ipynb #5eb92e61

@@ -523,7 +523,7 @@ def _score_columns(cols, used, src, labels, vocab=None):
         known = set(used) | set(FSD_CLASSES)
         extra = [c for c in cols if c not in known]
         if extra: raise FSDDataError(f'{src}: column(s) {extra[:5]} are neither classes of {labels} nor FSDKaggle2019 classes; '
-                                     'drop them, or name the classes with vocab')
+                                     'drop them, or name the classes with vocab (on the command line, --thresholds RUN takes the run\'s classes)')
         vocab = cols
     else:
         vocab = [str(v) for v in vocab]
@@ -540,6 +540,8 @@ def evaluate(submission, labels, out=None, usage=None, plot=True, vocab=None,
     if not len(sub.columns) or sub.columns[0] != 'fname': raise FSDDataError(f'{src}: expected a header `fname,<class>,...`')
     if out is not None: check_writable(Path(out)/'lwlrap.json', 'evaluation')
     truth_df = read_test_labels(labels, usage=usage)
+    if vocab is None and isinstance(thresholds, (str, Path)) and (run_thr := load_thresholds(thresholds)) is not None:
+        vocab = list(run_thr.index)   # a run's classes: those of its thresholds.csv (the classes of data of your own)
     vocab = _score_columns(list(sub.columns[1:]), sorted({l for ls in truth_df.labels for l in ls}), src, labels, vocab)
     fn = sub.fname.astype(str)
     dup = np.flatnonzero(fn.duplicated(keep=False).to_numpy())

@@ -108,8 +108,7 @@ def train_ddp(data, out, cfg='fast', nproc=2, folds=None, device=None, num_worke
     from fsd_tagger.inference import parse_folds
     import pandas as pd
     _check_nproc(nproc)
-    if importlib.util.find_spec('accelerate') is None:
-        raise ConfigError("train --nproc: distributed training needs accelerate (fastai's process group): pip install 'fsd_tagger[distributed]'")
+    need_extra(['accelerate'], 'distributed', "train --nproc (distributed training: fastai's process group)")
     if device is not None and str(device) != 'cpu':
         raise ConfigError(f'train --nproc {nproc}: each process trains on cuda:LOCAL_RANK (its own GPU); leave --device out, or use cpu, not {device!r}')
     run = _open_run(data, out, cfg, noisy)
@@ -152,7 +151,7 @@ def predict_ray(items, run, out, nproc=2, batch_size=16, shard_size=1000, folds=
     _check_nproc(nproc)
     for name, v in (('batch_size', batch_size), ('shard_size', shard_size)):
         if not (isinstance(v, int) and v >= 1): raise ConfigError(f'predict_ray: {name} must be a whole number >= 1, got {v!r}')
-    if importlib.util.find_spec('ray') is None: raise ConfigError("predict --engine ray needs Ray Data: pip install 'fsd_tagger[ray]'")
+    need_extra(['ray'], 'ray', 'predict --engine ray (Ray Data)')
     from fsd_tagger.inference import Tagger
     vocab = Tagger.from_run(run, folds=parse_folds(folds), **{**tagger_kwargs, 'device': 'cpu'}).vocab   # checks the run and the settings before Ray starts
     out = Path(out); out.mkdir(parents=True, exist_ok=True); check_writable(out/'failed.csv', 'predict --engine ray')

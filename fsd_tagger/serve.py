@@ -219,7 +219,7 @@ async function stopRec() {
   $('record').textContent = 'Record'; $('record').classList.remove('on'); $('rec-time').textContent = ''; controls(true);
   const x = new Float32Array(r.chunks.reduce((n, c) => n + c.length, 0));
   let o = 0; for (const c of r.chunks) { x.set(c, o); o += c.length; }
-  send(new Blob([encodeWav(x, sr)], {type: 'audio/wav'}), 'recording.wav');
+  send(new Blob([encodeWav(x.subarray(0, Math.floor(CFG.max_seconds*sr)), sr)], {type: 'audio/wav'}), 'recording.wav');   // the timer stops late by up to a tick
 }
 
 $('record').addEventListener('click', () => rec ? stopRec() : startRec().catch(e => fail(`Recording failed: ${e.message}`)));
@@ -249,8 +249,7 @@ def page_html(tagger, max_mb=MAX_MB, max_seconds=MAX_SECONDS, title=None):
 # %% ../nbs/13_serve.ipynb #a34038b9
 def _need_extra():
     "Raise `ConfigError` naming the `serve` extra unless Starlette and uvicorn are installed"
-    miss = [m for m in ('starlette', 'uvicorn') if importlib.util.find_spec(m) is None]
-    if miss: raise ConfigError(f"fsd-tagger serve needs {' and '.join(miss)}, not installed here: pip install 'fsd_tagger[serve]'")
+    need_extra(['starlette', 'uvicorn'], 'serve', 'fsd-tagger serve')
 
 def _check_limits(top_k, max_mb, max_seconds, timeline_step=None):
     num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v) and v > 0
@@ -270,7 +269,8 @@ def _upload_name(header):
     return ''.join(ch for ch in name if ch.isprintable())[:120].strip() or 'upload'
 
 def make_app(tagger, top_k=5, max_mb=MAX_MB, max_seconds=MAX_SECONDS, upload_dir=None, title=None,
-             timeline_step=None): # the timeline's window step (a fraction of the crop); None: `TIMELINE_STEP`
+             timeline_step=None, # the timeline's window step (a fraction of the crop); None: `TIMELINE_STEP`
+             trusted_hosts=('127.0.0.1', 'localhost', '[::1]')): # the Host headers answered (None: any; `serve` on another address sets None)
     "The web app (Starlette) for `tagger`: the page at `/`, and `POST /tag` (an audio file as the body) answering its `clip_report` as JSON"
     _need_extra(); _check_limits(top_k, max_mb, max_seconds, timeline_step)
     from starlette.applications import Starlette
@@ -313,6 +313,9 @@ def make_app(tagger, top_k=5, max_mb=MAX_MB, max_seconds=MAX_SECONDS, upload_dir
         finally: Path(tmp).unlink(missing_ok=True)
 
     app = Starlette(routes=[Route('/', index), Route('/tag', tag, methods=['POST'])])
+    if trusted_hosts is not None:   # a page on this machine only answers requests for this machine: no DNS rebinding
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(trusted_hosts))
     app.state.tagger = tagger
     return app
 
@@ -391,7 +394,8 @@ def serve(run, host='127.0.0.1', port=8000, top_k=5, max_mb=MAX_MB, max_seconds=
     sock = _bind(host, port)
     try:
         tagger = Tagger.from_run(run, **kwargs)
-        srv = PageServer(make_app(tagger, top_k, max_mb, max_seconds, timeline_step=timeline_step), host, sock=sock)
+        app = make_app(tagger, top_k, max_mb, max_seconds, timeline_step=timeline_step, **({} if host in _LOOPBACK else dict(trusted_hosts=None)))
+        srv = PageServer(app, host, sock=sock)
     except BaseException: sock.close(); raise
     print(f'fsd-tagger serve: {run} ({len(tagger.models)} fold model(s), {len(tagger.vocab)} classes) at {srv.url}'
           + ('  (Ctrl-C stops it)' if block else ''), flush=True)

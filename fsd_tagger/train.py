@@ -738,7 +738,7 @@ def merge_run(path, plot=True):
         atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
         held = folds.drop_duplicates('fname').set_index('fname').loc[oof.fname, 'fold'].to_numpy()
         thr, dec = run_decisions(path, truth, scores, vocab, folds=held)   # thresholds.csv, calibration.json
-        res.loc[res.fold == 'oof', ['macro_f1', 'micro_f1']] = dec.get('cv_macro_f1', dec['macro_f1']), dec.get('cv_micro_f1', dec['micro_f1'])
+        res.loc[res.fold == 'oof', ['macro_f1', 'micro_f1']] = dec.get('cv_macro_f1', np.nan), dec.get('cv_micro_f1', np.nan)   # NaN: one fold, nothing to cross-fit
         per_class = per_class.merge(thr[['label', 'threshold', 'precision', 'recall', 'f1']], on='label', how='left')
         atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
         if plot:
