@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/export.html.md"""
 
 # %% ../nbs/12_export.ipynb #81e131e1
 from __future__ import annotations
-import argparse, contextlib, importlib.util, inspect, io, json, math, shutil, sys, warnings
+import argparse, contextlib, inspect, io, json, math, shutil, sys, warnings
 from pathlib import Path
 import numpy as np, soundfile as sf, torch
 from torch import nn

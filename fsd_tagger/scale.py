@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/scale.html.md"""
 
 # %% ../nbs/08_scale.ipynb #ac3176f1
 from __future__ import annotations
-import importlib.util, os, subprocess, sys, time
+import os, subprocess, sys, time
 from contextlib import nullcontext
 from pathlib import Path
 from fastcore.basics import ifnone, listify, str_enum

@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/serve.html.md"""
 
 # %% ../nbs/13_serve.ipynb #0a8d0e73
 from __future__ import annotations
-import base64, errno, html, importlib.util, io, json, os, socket, sys, tempfile, threading, time, traceback
+import base64, errno, html, io, json, os, socket, sys, tempfile, threading, time, traceback
 from pathlib import Path
 from urllib.parse import unquote
 import numpy as np, soundfile as sf
