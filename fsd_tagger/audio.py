@@ -27,7 +27,7 @@ from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSp
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -275,9 +275,7 @@ def clip_windows(wav, n_samples, step=None, pad_mode='zeros'):
     "Deterministic windows [n_windows, 1, n_samples] covering the whole clip `wav` [1, n] every `step` samples"
     step, n = step or n_samples//2, wav.shape[-1]
     if n <= n_samples: return pad_crop(wav, n_samples, pad_mode)[None]
-    starts = list(range(0, n - n_samples + 1, step))
-    if starts[-1] != n - n_samples: starts.append(n - n_samples)
-    return torch.stack([wav[..., s:s + n_samples] for s in starts])
+    return torch.stack([wav[..., s:s + n_samples] for s in window_starts(n, n_samples, step)])
 
 # %% ../nbs/01_spectrogram.ipynb #76ad654b
 class DownmixMono(Transform):

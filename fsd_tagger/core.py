@@ -18,7 +18,8 @@ __all__ = ['Pool', 'Ensemble', 'ExportFormat', 'FSDError', 'FSDDataError', 'Audi
            'KaggleCredentialsError', 'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text',
            'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'figure_bytes', 'atomic_write_audio',
            'atomic_copy_stream', 'choices_of', 'check_choice', 'need_extra', 'clean_stale_tmp', 'first_line',
-           'os_error_message', 'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'multi_hot']
+           'os_error_message', 'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'window_starts',
+           'multi_hot']
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):
@@ -203,6 +204,14 @@ def read_span_frames(f, lo, hi, sr, path=None, width=6, rolloff=0.99):
     except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
     if not np.isfinite(x).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
     return np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]), off
+
+# %% ../nbs/00_core.ipynb #5420aae1
+def window_starts(n_total, n, step):
+    "Start samples of the windows of `n` samples every `step` over a clip of `n_total`: 0, step, ..., and one flush with the end ([0] for a clip no longer than a window)"
+    if n_total <= n: return [0]
+    starts = list(range(0, n_total - n + 1, step))
+    if starts[-1] != n_total - n: starts.append(n_total - n)
+    return starts
 
 # %% ../nbs/00_core.ipynb #b8617ec5
 def multi_hot(labels, vocab):

@@ -214,10 +214,6 @@ def _read_span(f, lo, hi, sr, path=None):
     return resample_np(x, f.samplerate, sr)[lo - off:hi - off]
 
 # %% ../nbs/12_export.ipynb #b97fc917
-def _windows(N, n, step):
-    "Windows a clip of `N` samples has: `Tagger.windows`' count (1 for a short clip; the one flush with the end when it is not a start)"
-    return 1 if N <= n else (N - n)//step + 1 + ((N - n) % step > 0)
-
 class PortableTagger:
     "Tag audio with the models `export_run` wrote to `folder`: ONNX files with onnxruntime, TorchScript files with torch.jit; no fastai"
     def __init__(self, folder, folds=None, # folds to use (default: all those exported)
@@ -254,7 +250,7 @@ class PortableTagger:
         while True:   # a span holds the windows lo, lo + step, ..., lo + (B-1)*step; the last span also the one flush with the end
             last = lo + B*step > N - n
             x = read(lo, N if last else lo + (B - 1)*step + n)
-            p, k = call(x), _windows(len(x), n, step)
+            p, k = call(x), len(window_starts(len(x), n, step))
             if self.pool == 'max': acc = np.maximum(acc, p)   # probabilities are >= 0: 0 starts the maximum
             else: acc, total = acc + p*k, total + k            # a span's mean, weighted by its windows
             if last: break
@@ -329,8 +325,8 @@ def portable_main(argv=None):
         elif not a.json: print(f"{r['path']}\t" + ', '.join(f'{l} {s:.3f}' for l, s in zip(r['tags'], r['scores'])))
     return 1 if any('error' in r for r in rows) else 0
 
-_CORE_PARTS = ('FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'samples_at', 'read_span_frames')   # from fsd_tagger.core
-_RUNNER_PARTS = ('resample_np', '_read_span', 'load_exported', '_audio_files', '_windows', 'PortableTagger', 'portable_main')
+_CORE_PARTS = ('FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'samples_at', 'read_span_frames', 'window_starts')   # from fsd_tagger.core
+_RUNNER_PARTS = ('resample_np', '_read_span', 'load_exported', '_audio_files', 'PortableTagger', 'portable_main')
 
 def runner_source():
     "The source of `portable.py`, the runner `export_run` writes next to the models: `PortableTagger` and what it needs, without fsd_tagger, torch or fastai"

@@ -302,8 +302,7 @@ def stream_window_probs(self:Tagger, path, block=128):
         N = samples_at(f.frames, f.samplerate, sr)
         if N == 0: raise AudioReadError(f'{path}: no audio samples')
         if N <= n: return self.window_probs([read_clip(path, sr)])
-        starts = list(range(0, N - n + 1, step))
-        if starts[-1] != N - n: starts.append(N - n)
+        starts = window_starts(N, n, step)
         key = None
         if self.tta:   # clip_key of the whole waveform, hashed a span at a time
             h, span = hashlib.blake2b(digest_size=8), block*step

@@ -27,11 +27,8 @@ TIMELINE_STEP = 0.25   # default step of `Tagger.timeline`, as a fraction of the
 
 def _window_bounds(n_windows, n_total, n, step, sr):
     "Start and end (s) of the `n_windows` windows of `n` samples every `step` that `clip_windows` cuts from a clip of `n_total` samples"
-    if n_total <= n: starts, ends = np.zeros(1), np.array([n_total/sr])   # one window, padded: it ends with the clip
-    else:
-        st = list(range(0, n_total - n + 1, step))
-        if st[-1] != n_total - n: st.append(n_total - n)   # the last window flush with the end
-        starts = np.array(st)/sr; ends = starts + n/sr
+    starts = np.array(window_starts(n_total, n, step))/sr
+    ends = starts + min(n, n_total)/sr   # a clip shorter than a window is one padded window: it ends with the clip
     if len(starts) != n_windows: raise RuntimeError(f'timeline: {n_windows} windows scored, {len(starts)} expected')   # a change in clip_windows' rule
     return starts, ends
 
