@@ -1,20 +1,40 @@
-# fsd_tagger: every target installs what it needs into .venv/ (reused while pyproject.toml is unchanged).
+# fsd_tagger: every target installs what it needs into .venv/ (reused while pyproject.toml and the lock are unchanged).
+# The install is exact: every package at the version requirements.lock pins (make lock writes it from pyproject.toml).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 DEMO_OUT ?= demo_out
 
-.PHONY: install demo test sync docs docs-test chromium bench bench-real clean
+.PHONY: install lock check-wheel check-latest demo test sync docs docs-test chromium bench bench-real clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+## uv (pinned in the lock) installs the lock; then this checkout, editable, without resolving anything again
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q "$$(grep -m1 '^uv==' $(LOCK))"
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-config -r $(LOCK)
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-config --no-deps --no-build-isolation -e .
+	$(BIN)/python tools/deps.py check
 	@touch $(STAMP)
+
+## make lock: requirements.lock anew from pyproject.toml, at the newest versions its ranges allow (then commit both)
+lock:
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install -q uv; }
+	$(BIN)/python tools/deps.py lock
+
+## make check-wheel: the wheel built from this checkout, installed into a clean venv from pyproject's ranges alone (no lock,
+## no extras), runs fsd-tagger toy, a one-fold train and predict (a few minutes; downloads ~3 GB into uv's cache once)
+check-wheel: install
+	$(BIN)/python tools/deps.py wheel
+
+## make check-latest: the same with the newest versions pyproject.toml allows and the export extra, then lists each package
+## whose version differs from the lock (not part of make test: it answers "would a fresh pip install work today?")
+check-latest: install
+	$(BIN)/python tools/deps.py latest
 
 ## make demo: toy dataset -> EDA report -> (later issues) training, submission, evaluation
 demo: install
@@ -23,6 +43,7 @@ demo: install
 ## make test: export/clean/README in sync, every notebook run as tests on CPU, then the docs site built and
 ## checked in headless Chromium (the docs build reuses the notebooks the tests just executed, from _exec/)
 test: install chromium
+	$(BIN)/python tools/deps.py check
 	$(BIN)/python tools/check_sync.py
 	$(BIN)/python tools/run_tests.py
 	$(BIN)/python tools/docs.py
