@@ -6,6 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 
 # %% ../nbs/01_spectrogram.ipynb #9e086a02
 from __future__ import annotations
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts   # first: core silences a warning that importing fastai gives
 import hashlib, json, math, os, random
 from functools import partial
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,6 @@ from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSp
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0

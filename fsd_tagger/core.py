@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #11fc3638
 from __future__ import annotations
-import errno, importlib.util, io, math, os, shutil, tempfile, time
+import errno, importlib.util, io, math, os, shutil, tempfile, time, warnings
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -20,6 +20,9 @@ __all__ = ['Pool', 'Ensemble', 'ExportFormat', 'FSDError', 'FSDDataError', 'Audi
            'atomic_copy_stream', 'choices_of', 'check_choice', 'need_extra', 'clean_stale_tmp', 'first_line',
            'os_error_message', 'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'window_starts',
            'multi_hot']
+
+# %% ../nbs/00_core.ipynb #a972a65e
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% ../nbs/00_core.ipynb #7e30d8d2
 class FSDError(Exception):

@@ -6,6 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/model.html.md"""
 
 # %% ../nbs/02_model.ipynb #86757c92
 from __future__ import annotations
+from .core import FSDDataError, first_line, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice   # first: core silences a warning that importing fastai gives
 import inspect, json
 from pathlib import Path
 import numpy as np, pandas as pd, torch, matplotlib.pyplot as plt
@@ -23,7 +24,6 @@ from fastai.layers import ConvLayer
 import fastai.callback.schedule, fastai.callback.fp16, fastai.callback.channelslast  # patch fit_flat_cos, lr_find, to_bf16/to_fp16, to_channelslast onto Learner
 from fastai.vision.models import xresnet as _xrn
 from kornia.filters import MaxBlurPool2D
-from .core import FSDDataError, first_line, atomic_path, atomic_torch_save, atomic_write_text, default_device, check_choice
 
 # %% auto #0
 __all__ = ['AUDIO_CNN_WIDTHS', 'ARCHS', 'per_class_lwlrap', 'lwlrap', 'per_class_table', 'LwlrapMetric', 'Float32Linear',

@@ -6,6 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
+from .core import *   # first: core silences a warning that importing fastai gives
 import csv, io, json, os, pickle, re, socket, sys, time, dataclasses, warnings
 from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,6 @@ from fastai.optimizer import ranger, Adam
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.torch_core import set_seed, get_model, rank_distrib, num_distrib, distrib_barrier
 from sklearn.model_selection import KFold, StratifiedGroupKFold
-from .core import *
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, SpecCache, AudioDataLoaders, spec_stats

@@ -58,6 +58,8 @@ def disagreements(pyproject=PYPROJECT, lock=LOCK):
     for r in reqs:
         got = pins.get(norm(r.name))
         if not got: errs.append(f'{r.name}: in pyproject.toml ({r}), not in {lock.name}'); continue
+        if not any(v.startswith(SELF) for _, _, vias in got for v in vias):
+            errs.append(f'{r.name}: in pyproject.toml ({r}); {lock.name} has it only as a requirement of other packages'); continue
         for version, marker, _ in got:
             if r.specifier and not r.specifier.contains(version, prereleases=True):
                 errs.append(f'{r.name}: {lock.name} pins {version}{f" ({marker})" if marker else ""}, pyproject.toml asks {r.specifier}')
@@ -86,10 +88,11 @@ def lock(args):
     check(args)
 
 def sh(cmd, **kw):
-    "Run `cmd` (a list), echoing it; stop this script with its exit status when it fails"
+    "Run `cmd` (a list), echoing it and then its time; stop this script with its exit status when it fails"
     print('$', ' '.join(map(str, cmd)), flush=True)
-    r = subprocess.run(list(map(str, cmd)), **kw)
+    t = time.time(); r = subprocess.run(list(map(str, cmd)), **kw)
     if r.returncode: sys.exit(f'failed (exit {r.returncode}): {" ".join(map(str, cmd))}')
+    print(f'  ({time.time()-t:.0f} s)', flush=True)
     return r
 
 def build_wheel(out):
@@ -132,7 +135,7 @@ def smoke(args):
         env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': ''}
         run = lambda *c: sh(c, cwd=work, env=env)
         run(py, '-c', SMOKE_IMPORTS)
-        run(cli, 'toy', '--out', work/'toy', '--n-curated', '40', '--n-noisy', '0', '--n-test', '6')
+        run(cli, 'toy', work/'toy', '--n-curated', '40', '--n-noisy', '8', '--n-test', '6')
         # the `fast` preset cut to one short epoch per stage, as a config file (what `train --config` takes)
         run(py, '-c', "import sys; from fsd_tagger.train import TrainConfig; TrainConfig.preset('fast', bs=8, "
             "noisy_sched=[], curated_sched=[[1, 1e-3]]).save(sys.argv[1])", work/'tiny.json')
