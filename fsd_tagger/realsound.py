@@ -245,6 +245,7 @@ def read_source(pkg_dir, path, sr=FSD_SR, max_seconds=30., top_db=50.):
         else: x, fsr = sf.read(str(Path(pkg_dir)/file), dtype='float32', always_2d=True)
     except Exception as e: raise FSDDataError(f'{pkg_dir}/{path}: not a readable audio file ({e})') from None
     x = x.mean(1)[:int(max_seconds*fsr)]
+    if not len(x): return x   # an empty file: no samples to resample
     x = resample(torch.from_numpy(np.ascontiguousarray(x)), fsr, sr).numpy()
     loud = np.flatnonzero(np.abs(x) > np.abs(x).max()*10**(-top_db/20)) if len(x) and np.abs(x).max() > 0 else []
     return x[loud[0]:loud[-1]+1] if len(loud) else x[:0]
