@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 DEMO_OUT ?= demo_out
 
-.PHONY: install lock check-wheel check-latest demo test sync docs docs-test chromium bench bench-real clean
+.PHONY: install lock check-wheel check-latest demo test sync docs docs-test chromium bench bench-real bench-suite clean
 
 install: $(STAMP)
 
@@ -70,12 +70,16 @@ chromium:
 	  || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; }
 
 ## make bench: the throughput benchmarks (minutes); make bench-real: the real-sound benchmark (downloads ~3.3 GB of Debian
-## packages once into data/realsound/, then builds the dataset and trains every system: about 40 minutes on 2 cores)
+## packages once into data/realsound/, then builds the dataset and trains every system: about 40 minutes on 2 cores);
+## make bench-suite: the same for every real-sound set (game sounds, instruments, everyday sounds; ~4 GB of packages)
 bench: install
-	@for f in bench/*.py; do [ "$$f" = bench/realsound.py ] && continue; echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in bench/*.py; do case "$$f" in bench/realsound.py|bench/suite.py) continue;; esac; echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 bench-real: install
 	$(BIN)/python bench/realsound.py
+
+bench-suite: install
+	$(BIN)/python bench/suite.py
 
 clean:
 	rm -rf _proc _docs _exec _docs_test $(DEMO_OUT) nbs/_outputs

@@ -48,7 +48,9 @@ def main():
     ap.add_argument('--n-files', type=int, default=300)
     a = ap.parse_args()
     envs = dict(A=sys.executable, B=a.other)
-    for k, py in envs.items(): print(f'{k}: {py}: torch {" / torchaudio ".join(versions(py)[:2])} / torchvision {versions(py)[2]} / fastai {versions(py)[3]}', flush=True)
+    for k, py in envs.items():
+        t, ta, tv, fa = versions(py)
+        print(f'{k}: {py}: torch {t} / torchaudio {ta} / torchvision {tv} / fastai {fa}', flush=True)
     got = {k: defaultdict(list) for k in envs}
     for i in range(a.rounds):
         for k, py in envs.items():

@@ -53,6 +53,7 @@ def system_config(name, n_folds, seed):
     base, *overrides = name.split('+')
     if base not in SYSTEMS: sys.exit(f'unknown system {base!r}; choose from logreg, {", ".join(SYSTEMS)}')
     def value(v):
+        if v in ('True', 'False'): return v == 'True'   # Python spelling of a JSON boolean
         try: return json.loads(v)
         except json.JSONDecodeError: return v
     kw = dict(o.split('=', 1) for o in overrides)
@@ -73,6 +74,10 @@ def run_tagger(name, data, out, n_folds, seed, train_folds=None, device='cpu', w
     return dict(test=ev['lwlrap'], oof=float(oof_row.lwlrap),
                 train_s=float(oof_row.train_seconds), infer_s=t_inf)
 
+def split_systems(systems):
+    "The system names of a comma-separated list; commas inside [...] or {...} belong to a value, e.g. cpu+mixed_sched=[[20,3e-3]]"
+    return re.split(r',(?![^\[{]*[\]}])', systems)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--scale', type=float, default=1.); ap.add_argument('--seed', type=int, default=0)
@@ -87,7 +92,7 @@ def main():
     a = ap.parse_args()
     device = str(default_device(a.device))
     torch.set_num_threads(a.threads)
-    names = re.split(r',(?![^\[{]*[\]}])', a.systems)   # commas inside [...] or {...} belong to a value, e.g. cpu+mixed_sched=[[20,3e-3]]
+    names = split_systems(a.systems)
     for name in names:   # a typo fails before hours of work
         if name != 'logreg': system_config(name, a.folds, a.seed)
     data = a.data or make_real_fsd(a.cache/f'fsd_scale{a.scale:g}_seed{a.seed}', fetch_packages(a.cache), scale=a.scale, seed=a.seed)

@@ -8,6 +8,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/realsound.html.md"""
 from __future__ import annotations
 import io, json, os, re, subprocess, zipfile, hashlib
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, soundfile as sf, torch
 from fastprogress.fastprogress import progress_bar
@@ -20,9 +21,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
 
 # %% auto #0
-__all__ = ['REAL_PACKAGES', 'REAL_CLASSES', 'REAL_BACKGROUNDS', 'AUDIO_SUFFIXES', 'REAL_SIZES', 'fetch_packages', 'source_group',
-           'package_audio', 'source_table', 'split_sources', 'partition_sources', 'read_source', 'mix_clip',
-           'make_real_fsd', 'logmel_stats', 'linear_baseline']
+__all__ = ['REAL_PACKAGES', 'REAL_CLASSES', 'REAL_BACKGROUNDS', 'AUDIO_SUFFIXES', 'INSTRUMENT_CLASSES', 'INSTRUMENT_BACKGROUNDS',
+           'EVERYDAY_CLASSES', 'EVERYDAY_BACKGROUNDS', 'REAL_SETS', 'REAL_SIZES', 'fetch_packages', 'RealSet',
+           'real_set', 'source_group', 'package_audio', 'source_table', 'split_sources', 'partition_sources',
+           'read_source', 'mix_clip', 'make_real_fsd', 'logmel_stats', 'linear_baseline']
 
 # %% ../nbs/06_realsound.ipynb #ea0fc2e2
 REAL_PACKAGES = ('0ad-data', 'hedgewars-data', 'lincity-ng-data', 'redeclipse-data', 'supertuxkart-data', 'tuxpaint-data', 'widelands-data')
@@ -88,37 +90,119 @@ REAL_BACKGROUNDS = [('redeclipse-data', r'ambience/(hum|machine|electro|distant_
                     ('0ad-data', r'ambient/(dayscape|building)/'), ('lincity-ng-data', r'sounds/(residential|industry|commune|shanty)')]
 AUDIO_SUFFIXES = ('.wav', '.ogg', '.flac')
 
+# %% ../nbs/06_realsound.ipynb #cba89bd3
+@dataclass
+class RealSet:
+    "A real-sound dataset: Debian `packages`, `classes` (class -> [(package, regex on the lower-case path)]), `backgrounds` rules, audio `suffixes`, source-group rules `groups`"
+    name: str
+    about: str
+    packages: tuple
+    classes: dict
+    backgrounds: list
+    suffixes: tuple = AUDIO_SUFFIXES
+    groups: tuple = ()
+
+_KIT = 'drumkits/[^/]+/'   # a file of one Hydrogen drum kit: <kit>/<drum>_<take>.<ext>
+INSTRUMENT_CLASSES = {   # first matching class wins: rims and sticks before snares, rides before crashes
+    'Rimshot_and_stick':     [('hydrogen-drumkits', _KIT + r'[^/]*(rim|stick|clave|woodblock|click|sr_|rs_)')],
+    'Ride_cymbal':           [('hydrogen-drumkits', _KIT + r'[^/]*(ride|paistebell|rd\d*_|rc_)')],
+    'Crash_cymbal':          [('hydrogen-drumkits', _KIT + r'[^/]*(crash|china|splash|cc_|cra_)'),
+                              ('sonic-pi-samples', r'/(drum_cymbal_(hard|soft)|drum_splash_)')],
+    'Hi_hat':                [('hydrogen-drumkits', _KIT + r'[^/]*(hihat|hh|hat|ho_|chh)'),
+                              ('sonic-pi-samples', r'/drum_cymbal_(closed|open|pedal)')],
+    'Kick':                  [('hydrogen-drumkits', _KIT + r'([^/]*(kick|bassdrum|powr_bd|hardhse_k)|bd[_\d])'),
+                              ('sonic-pi-samples', r'/(bd_|drum_bass_|drum_heavy_kick|elec_(hollow|soft)_kick)')],
+    'Snare':                 [('hydrogen-drumkits', _KIT + r'([^/]*snare|sd_|sn\d*_|powr_sn)'),
+                              ('sonic-pi-samples', r'/(drum_snare_|sn_|elec_(filt_|hi_|lo_|mid_)?snare)')],
+    'Tom':                   [('hydrogen-drumkits', _KIT + r'([^/]*tom|tm\d*_|ft_|t[12]_)'), ('sonic-pi-samples', r'/(drum_tom_|elec_fuzz_tom)')],
+    'Hand_clap':             [('hydrogen-drumkits', _KIT + r'[^/]*(clap|fingersnap)'), ('sonic-pi-samples', r'/perc_snap')],
+    'Cowbell_and_agogo':     [('hydrogen-drumkits', _KIT + r'([^/]*(cowbell|agogo)|mc_cb|cb\d*_)'), ('sonic-pi-samples', r'/drum_cowbell')],
+    'Hand_drum':             [('hydrogen-drumkits', _KIT + r'[^/]*(bongo|conga|cajon|djembe|dununba|kenkeni|sangban)')],
+    'Tambourine_and_shaker': [('hydrogen-drumkits', _KIT + r'[^/]*(tambourine|maraca|shake)')],
+    'Tabla':                 [('sonic-pi-samples', r'/(tabla_|loop_tabla)')],
+    'Bass_synth':            [('sonic-pi-samples', r'/(bass_|glitch_bass)')],
+    'Guitar':                [('hydrogen-drumkits-effects', r'guitarstrums/'), ('sonic-pi-samples', r'/guit_')],
+    'Electronic_blip':       [('sonic-pi-samples', r'/elec_(beep|bell|blip|blup|bong|chime|flip|ping|plip|pop|tick|triangle|twang|twip)')],
+    'Drum_loop':             [('sonic-pi-samples', r'/loop_(amen|breakbeat|compus|mika|perc|safari|garzul|mehackit|weirdo)')],
+    'Ambient_pad':           [('sonic-pi-samples', r'/(ambi_(choir|drone|glass|lunar|piano|dark_woosh|swoosh)|loop_drone)')],
+    'Glitch_and_robot':      [('sonic-pi-samples', r'/(mehackit_robot|glitch_robot|glitch_perc)')],
+}
+INSTRUMENT_BACKGROUNDS = [('sonic-pi-samples', r'/(ambi_(haunted_hum|soft_buzz|sauna)|vinyl_hiss|loop_(3d_printer|industrial|electric))')]
+
+_STAMP = r'stamps/(animals|household|food)/.*_desc'   # Tux Paint's spoken descriptions of its stamps, one file per language
+_PROMPT = r'sounds/[^/]+/(?!beep|tt-|[^/]*tone|[^/]*silence)[^/]+\.wav$'   # an Asterisk prompt of the speaker's folder (not beeps, tones, silence)
+EVERYDAY_CLASSES = {
+    'English_speech':      [('asterisk-core-sounds-en-wav', _PROMPT), ('tuxpaint-stamps-default', _STAMP + r'\.ogg$'),
+                            ('sound-theme-freedesktop', r'/audio-channel-')],
+    'French_speech':       [('asterisk-core-sounds-fr-wav', _PROMPT), ('tuxpaint-stamps-default', _STAMP + r'_fr\.ogg$')],
+    'Spanish_speech':      [('asterisk-core-sounds-es-wav', _PROMPT), ('tuxpaint-stamps-default', _STAMP + r'_es\.ogg$')],
+    'Italian_speech':      [('asterisk-core-sounds-it-wav', _PROMPT), ('asterisk-prompt-it-menardi-wav', _PROMPT)],
+    'Russian_speech':      [('asterisk-core-sounds-ru-wav', _PROMPT), ('tuxpaint-stamps-default', _STAMP + r'_ru\.ogg$')],
+    'Poultry':             [('tuxpaint-stamps-default', r'animals/birds/(drake|duck|gander|hen|rooster|turkey)\.ogg$')],
+    'Wild_bird':           [('tuxpaint-stamps-default', r'animals/(?!.*_desc)birds/')],
+    'Insect':              [('tuxpaint-stamps-default', r'animals/(?!.*_desc)insects/')],
+    'Cattle_sheep_goat':   [('tuxpaint-stamps-default', r'animals/(?!.*_desc)mammals/bovines/')],
+    'Horse_donkey_pig':    [('tuxpaint-stamps-default', r'animals/(?!.*_desc)mammals/(equines/|pig)')],
+    'Other_mammal':        [('tuxpaint-stamps-default', r'animals/(?!.*_desc)(mammals|marsupials|amphibians|lizards)/')],
+    'Household_appliance': [('tuxpaint-stamps-default', r'household/(?!.*_desc)(washing|vacuum|kettle|toilet)')],
+    'Tool':                [('tuxpaint-stamps-default', r'household/(?!.*_desc)(tools|arttools)/')],
+    'Musical_instrument':  [('tuxpaint-stamps-default', r'hobbies/(?!.*_desc)music/')],
+    'Alert_chime':         [('sound-theme-freedesktop', r'/(alarm|bell|complete|message|dialog|window|device|network|power|service|suspend|phone|trash|screen|audio-volume)')],
+}
+EVERYDAY_BACKGROUNDS = [('asterisk-moh-opsound-wav', r'moh/')]   # music on hold
+
+REAL_SETS = {
+    'games': RealSet('games', 'sound effects, ambiences, voices and music of seven games', REAL_PACKAGES, REAL_CLASSES, REAL_BACKGROUNDS),
+    'instruments': RealSet('instruments', 'drum kits, percussion and instrument samples (Hydrogen drum kits, Sonic Pi samples)',
+                           ('hydrogen-drumkits', 'hydrogen-drumkits-effects', 'sonic-pi-samples'), INSTRUMENT_CLASSES, INSTRUMENT_BACKGROUNDS,
+                           AUDIO_SUFFIXES + ('.aiff', '.aif'), (('hydrogen-drumkits', _KIT),)),
+    'everyday': RealSet('everyday', 'speech in five languages (telephone prompts, spoken stamp names), animals, household sounds and desktop chimes',
+                        ('asterisk-core-sounds-en-wav', 'asterisk-core-sounds-es-wav', 'asterisk-core-sounds-fr-wav', 'asterisk-core-sounds-it-wav',
+                         'asterisk-core-sounds-ru-wav', 'asterisk-prompt-it-menardi-wav', 'asterisk-moh-opsound-wav', 'tuxpaint-stamps-default',
+                         'sound-theme-freedesktop'), EVERYDAY_CLASSES, EVERYDAY_BACKGROUNDS, AUDIO_SUFFIXES + ('.oga',)),
+}
+
+def real_set(dataset):
+    "The `RealSet` `dataset`, or the one of that name in `REAL_SETS`"
+    if isinstance(dataset, RealSet): return dataset
+    if dataset not in REAL_SETS: raise FSDDataError(f'unknown real-sound set {dataset!r}; choose from {", ".join(REAL_SETS)}')
+    return REAL_SETS[dataset]
+
+
 # %% ../nbs/06_realsound.ipynb #da4c9d8f
 _TAKE = re.compile(r'[\s_-]*\d+$')
 
-def source_group(pkg, path):
-    "Recordings that are takes of one source share a group: package + file name without its take number (`mine_metal_07` -> `mine_metal`)"
+def source_group(pkg, path, groups=()):
+    "Recordings that are takes of one source share a group: package + file name without its take number (`mine_metal_07` -> `mine_metal`), or the part of the path that a `groups` rule (package, regex) matches"
+    for p, rx in groups:
+        if p == pkg and (m := re.search(rx, path.lower())): return f'{pkg}:{m.group(0)}'
     stem = Path(path.split('!')[-1]).stem.lower()
     return f"{pkg}:{_TAKE.sub('', stem) or stem}"
 
+
 # %% ../nbs/06_realsound.ipynb #2490ed62
-def package_audio(pkg_dir):
-    "Audio files of an unpacked package: paths inside it, members of zip archives written as `archive.zip!member`"
+def package_audio(pkg_dir, suffixes=AUDIO_SUFFIXES):
+    "Audio files (names ending in one of `suffixes`) of an unpacked package: paths inside it, members of zip archives written as `archive.zip!member`"
     pkg_dir, out = Path(pkg_dir), []
     for p in sorted(pkg_dir.rglob('*')):
         rel = p.relative_to(pkg_dir).as_posix()
-        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file(): out.append(rel)
+        if p.suffix.lower() in suffixes and p.is_file(): out.append(rel)
         elif p.suffix.lower() == '.zip' and p.is_file():
-            with zipfile.ZipFile(p) as z: out += [f'{rel}!{m}' for m in sorted(z.namelist()) if Path(m).suffix.lower() in AUDIO_SUFFIXES]
+            with zipfile.ZipFile(p) as z: out += [f'{rel}!{m}' for m in sorted(z.namelist()) if Path(m).suffix.lower() in suffixes]
     return out
 
 def _match(rules, pkg, path):
     return any(pkg == p and re.search(rx, path.lower()) for p, rx in rules)
 
-def source_table(pkg_dirs, classes=None, backgrounds=None):
-    "DataFrame `source, package, path, label, group`: every recording of the packages that a class (or the background list) claims"
+def source_table(pkg_dirs, classes=None, backgrounds=None, suffixes=AUDIO_SUFFIXES, groups=()):
+    "DataFrame `source, package, path, label, group`: every recording of the packages that a class (or the background list) claims; `groups`: rules of `source_group`"
     classes, backgrounds = classes or REAL_CLASSES, backgrounds or REAL_BACKGROUNDS
     rows = []
     for pkg, d in pkg_dirs.items():
-        for path in package_audio(d):
+        for path in package_audio(d, suffixes):
             label = next((c for c, rules in classes.items() if _match(rules, pkg, path)), None)
             if label is None and _match(backgrounds, pkg, path): label = '_background'
-            if label: rows.append(dict(source=f'{pkg}:{path}', package=pkg, path=path, label=label, group=source_group(pkg, path)))
+            if label: rows.append(dict(source=f'{pkg}:{path}', package=pkg, path=path, label=label, group=source_group(pkg, path, groups)))
     return pd.DataFrame(rows, columns=['source', 'package', 'path', 'label', 'group'])
 
 # %% ../nbs/06_realsound.ipynb #855a7b43
@@ -161,6 +245,7 @@ def read_source(pkg_dir, path, sr=FSD_SR, max_seconds=30., top_db=50.):
         else: x, fsr = sf.read(str(Path(pkg_dir)/file), dtype='float32', always_2d=True)
     except Exception as e: raise FSDDataError(f'{pkg_dir}/{path}: not a readable audio file ({e})') from None
     x = x.mean(1)[:int(max_seconds*fsr)]
+    if not len(x): return x   # an empty file: no samples to resample
     x = resample(torch.from_numpy(np.ascontiguousarray(x)), fsr, sr).numpy()
     loud = np.flatnonzero(np.abs(x) > np.abs(x).max()*10**(-top_db/20)) if len(x) and np.abs(x).max() > 0 else []
     return x[loud[0]:loud[-1]+1] if len(loud) else x[:0]
@@ -229,14 +314,18 @@ def _decode_all(todo, sr, n_workers):
         it = ex.map(read_source, dirs, paths, [sr]*len(todo), chunksize=8)
         return dict(zip(srcs, _bar(it, len(todo), 'decoding recordings')))
 
-def _real_config(scale, seed, noisy_error, n_parts, sizes, st):
+def _real_config(scale, seed, noisy_error, n_parts, sizes, st, by_rule=False):
+    keys = st.source + '|' + st.group if by_rule else st.source   # group rules decide the split: they are part of the key
     return dict(scale=scale, seed=seed, noisy_error=noisy_error, n_parts=n_parts, sizes={k: int(round(v*scale)) for k, v in sizes.items()},
-                sources=hashlib.sha1('\n'.join(sorted(st.source)).encode()).hexdigest()[:12], version=1)
+                sources=hashlib.sha1('\n'.join(sorted(keys)).encode()).hexdigest()[:12], version=1)
 
-def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, sizes=None, classes=None, sr=FSD_SR, n_workers=None, force=False):
-    "Write an FSDKaggle2019-format dataset of real recordings from the unpacked Debian packages `pkg_dirs` to `dest`; deterministic for `seed`"
-    dest, st = Path(dest).expanduser(), split_sources(source_table(pkg_dirs, classes), seed=seed)
-    cfg = _real_config(scale, seed, noisy_error, n_parts, sizes or REAL_SIZES, st)
+def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, sizes=None, classes=None, sr=FSD_SR, n_workers=None, force=False,
+                  dataset='games'):
+    "Write an FSDKaggle2019-format dataset of the real-sound set `dataset` (a `RealSet` or a name in `REAL_SETS`; `classes` overrides its classes) from the unpacked Debian packages `pkg_dirs` to `dest`; deterministic for `seed`"
+    ds = real_set(dataset)
+    st = source_table(pkg_dirs, classes or ds.classes, ds.backgrounds, ds.suffixes, ds.groups)
+    dest, st = Path(dest).expanduser(), split_sources(st, seed=seed)
+    cfg = _real_config(scale, seed, noisy_error, n_parts, sizes or REAL_SIZES, st, bool(ds.groups))
     info_f = dest/'realsound_info.json'
     if not force and info_f.exists() and json.loads(info_f.read_text()).get('config') == cfg: return dest
     if dest.exists() and any(dest.iterdir()) and not info_f.exists():
@@ -279,7 +368,7 @@ def make_real_fsd(dest, pkg_dirs, scale=1., seed=0, noisy_error=0.3, n_parts=2, 
         atomic_to_csv(pd.DataFrame(events), tmp/'events.csv')
         atomic_to_csv(st, tmp/'sources.csv')
         counts = st[st.split != 'background'].groupby(['label', 'split']).size().unstack(fill_value=0)
-        info = dict(config=cfg, vocab=vocab, noisy_wrong_label_rate=wrong/max(cfg['sizes']['train_noisy'], 1),
+        info = dict(config=cfg, dataset=ds.name, vocab=vocab, noisy_wrong_label_rate=wrong/max(cfg['sizes']['train_noisy'], 1),
                     recordings={l: dict(train=int(c.get('train', 0)), test=int(c.get('test', 0))) for l, c in counts.iterrows()},
                     packages=sorted(st.package.unique()))
         atomic_write_text(tmp/'realsound_info.json', json.dumps(info, indent=1))
