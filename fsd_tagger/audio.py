@@ -28,6 +28,7 @@ from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
 from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts
+from .run import hold_lock
 from .data import FSDPaths, load_split, FSD_SR
 
 # %% auto #0
@@ -602,13 +603,12 @@ class SpecCache:
     @classmethod
     def build(cls, paths, cfg:SpecConfig, folder, n_workers=None, progress=True):
         "The cache of `paths` for `cfg`'s settings in `folder`/spec-<key>: loaded when it exists, else computed in parallel and written atomically (`built` says which)"
-        from filelock import FileLock
         paths = list(dict.fromkeys(os.path.abspath(p) for p in paths))
         frames = audio_frames(paths)                                   # one error listing every bad file
         dest = Path(folder)/f'spec-{spec_cache_key(paths, cfg)}'
         if (dest/'index.json').exists(): return cls(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(dest.parent/f'.{dest.name}.lock')):
+        with hold_lock(dest.parent/f'.{dest.name}.lock', timeout=None):   # the lock of notebook 00_run: another build of the same cache waits
             if (dest/'index.json').exists(): return cls(dest)          # built by another process meanwhile
             clean_stale_tmp(dest.parent)                                   # a build killed half-way left its temporary copy
             n = [_out_frames(*frames[p], cfg.sr, cfg.hop_length) for p in paths]

@@ -11,17 +11,15 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import str_enum
 from .core import *
+from .run import *
 
 # %% auto #0
-__all__ = ['THRESHOLDS_FILE', 'Calibration', 'CALIBRATION_FILE', 'write_thresholds', 'load_thresholds', 'as_thresholds',
-           'pooled_threshold', 'fit_thresholds', 'prf_table', 'prf_summary', 'decide', 'cross_fit_prf', 'log_loss',
-           'reliability', 'ece', 'plot_reliability', 'fit_calibration', 'calibrate', 'cross_fit_calibration',
-           'calibration_report', 'check_calibration', 'write_calibration', 'load_calibration', 'run_oof',
-           'run_decisions']
+__all__ = ['Calibration', 'write_thresholds', 'load_thresholds', 'as_thresholds', 'pooled_threshold', 'fit_thresholds',
+           'prf_table', 'prf_summary', 'decide', 'cross_fit_prf', 'log_loss', 'reliability', 'ece', 'plot_reliability',
+           'fit_calibration', 'calibrate', 'cross_fit_calibration', 'calibration_report', 'check_calibration',
+           'write_calibration', 'load_calibration', 'run_oof', 'run_decisions']
 
 # %% ../nbs/10_decisions.ipynb #9098f463
-THRESHOLDS_FILE = 'thresholds.csv'
-
 def _run_file(run, name):
     "The file `name` of run folder `run`, or `run` itself when it is such a file (a path with `name`'s suffix)"
     run = Path(run)
@@ -304,9 +302,6 @@ def calibration_report(truth, scores, vocab, folds, methods=None):
     return pd.DataFrame([dict(method=m, log_loss=log_loss(y, p), ece=ece(y, p), lwlrap=lwlrap(y, p)) for m, p in probs.items()])
 
 # %% ../nbs/10_decisions.ipynb #219a77bc
-CALIBRATION_FILE = 'calibration.json'
-
-
 def check_calibration(cal, src='calibration', fix='fit it with fit_calibration'):
     "`cal` if it is a calibration `calibrate` can apply, else an `FSDDataError` naming `src`, what is wrong and `fix`"
     if not isinstance(cal, dict) or cal.get('method') not in choices_of(Calibration):
@@ -337,12 +332,12 @@ def load_calibration(run):
 def run_oof(run):
     "The merged OOF predictions of run folder `run`: multi-hot truth, scores [n, c], the class list and each row's fold"
     run = Path(run); fix = f'run `fsd-tagger merge {run}` to write it again'
-    fo, fl = run/'oof.csv', run/'folds.csv'
+    fo, fl = RunFolder(run).oof, RunFolder(run).folds
     for f in (fo, fl):
-        if not f.is_file(): raise FSDDataError(f'{f}: missing; a merged run has oof.csv and folds.csv ({fix})')
+        if not f.is_file(): raise FSDDataError(f'{f}: missing; a merged run has {OOF_FILE} and {FOLDS_FILE} ({fix})')
     try: oof, folds = pd.read_csv(fo, dtype={'fname': str}), pd.read_csv(fl, dtype={'fname': str, 'labels': str}, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
-        raise FSDDataError(f'{run}: oof.csv or folds.csv is not a readable CSV ({first_line(e)}); {fix}') from None
+        raise FSDDataError(f'{run}: {OOF_FILE} or {FOLDS_FILE} is not a readable CSV ({first_line(e)}); {fix}') from None
     if oof.columns[0] != 'fname' or len(oof.columns) < 2: raise FSDDataError(f'{fo}: needs a first column fname and one column per class; {fix}')
     if missing := [c for c in ('fname', 'fold', 'labels') if c not in folds]: raise FSDDataError(f'{fl}: no column {missing[0]!r}; {fix}')
     vocab = [str(c) for c in oof.columns[1:]]

@@ -17,7 +17,8 @@ from . import __version__
 from .core import *
 from .audio import SpecTransform, AUDIO_EXTS, _instance_norm
 from .model import TaggerModel
-from .inference import Tagger, finished_folds, parse_folds, fuse_conv_bn, _check_args
+from .run import RunFolder
+from .inference import Tagger, parse_folds, fuse_conv_bn, _check_args
 from .decisions import load_thresholds
 
 # %% auto #0
@@ -366,10 +367,7 @@ def export_run(run, # run folder written by `fsd-tagger train`
     "One `format` file per fold of `run` (mono waveform in, clip probabilities out) and `export.json`, written at once into folder `out`; the paths written"
     check_export_deps(format)
     _check_args(pool=pool, ensemble=ensemble, step=step)
-    done = finished_folds(run)
-    if not done: raise FSDDataError(f'{run}: no finished fold to export (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
-    ks = done if folds in (None, '') else parse_folds(folds)
-    if miss := [k for k in ks if k not in done]: raise FSDDataError(f'{run}: fold(s) {miss} not finished; finished: {done}')
+    ks = RunFolder(run).need_finished(None if folds in (None, '') else parse_folds(folds), what='to export')
     out = Path(run)/f'export_{format}' if out is None else Path(out)
     _check_out(out)
     load_thresholds(run)   # a bad thresholds.csv is named before any work

@@ -18,6 +18,7 @@ from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
+from .run import RunFolder
 from .data import FSDPaths, FSD_CLASSES, read_labels
 from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
                               AUDIO_EXTS)
@@ -25,9 +26,9 @@ from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 from .decisions import as_thresholds, load_thresholds, load_calibration, check_calibration, calibrate, prf_table, prf_summary
 
 # %% auto #0
-__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds',
-           'fuse_conv_bn', 'Tagger', 'clip_key', 'pool_passes', 'expand_audio_paths', 'check_submission',
-           'write_submission', 'make_submission', 'read_test_labels', 'evaluate']
+__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'parse_folds', 'fuse_conv_bn', 'Tagger', 'clip_key',
+           'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'make_submission',
+           'read_test_labels', 'evaluate']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 def pool_windows(scores, counts, how:Pool='mean'):
@@ -63,17 +64,6 @@ def read_clip(path, sr):
     return wav
 
 # %% ../nbs/04_tta_submit.ipynb #7209267b
-def fold_finished(run, k):
-    "Fold `k` of run folder `run` is finished when its tagger and its OOF predictions exist"
-    return (Path(run)/f'fold_{k}'/'tagger').is_dir() and (Path(run)/f'fold_{k}'/'oof.csv').is_file()
-
-def finished_folds(run):
-    "Folds of the run folder `run` that are finished (`fold_finished`)"
-    run = Path(run)
-    if not run.is_dir(): raise FSDDataError(f'{run}: no such run folder (train one with `fsd-tagger train DATA --out {run}`)')
-    ks = sorted(int(d.name.split('_')[1]) for d in run.glob('fold_*') if d.name.split('_')[1].isdigit())
-    return [k for k in ks if fold_finished(run, k)]
-
 def parse_folds(folds, n_folds=None):
     "Fold numbers from `folds` ('0,2', a list of ints; None or '': all `n_folds`, or None when `n_folds` is unknown), checked against `n_folds`"
     if folds in (None, ''): return None if n_folds is None else list(range(n_folds))
@@ -96,12 +86,8 @@ def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=Non
     if bs is not None and (not _is_int(bs) or bs < 1): raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
 
 def _run_augment(run):
-    "What run folder `run`'s config.json says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
-    f = Path(run)/'config.json'
-    if not f.is_file(): return None
-    try: d = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FSDDataError(f'{f}: not valid JSON ({e})') from None
-    return d.get('augment') if isinstance(d, dict) else None
+    "What run folder `run`'s config says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
+    return (RunFolder(run).read_config() or {}).get('augment')
 
 def fuse_conv_bn(net, inplace=False):
     "`net` for inference: each `BatchNorm2d` right after a `Conv2d` in an `nn.Sequential` folded into that convolution (torch's `fuse_conv_bn_eval`); a copy unless `inplace`, `net` itself when there is nothing to fold"
@@ -157,13 +143,9 @@ class Tagger:
                  **kwargs):
         "A `Tagger` of the finished folds of run folder `run` (all of them, or those in `folds`), with the run's thresholds.csv unless `thresholds` is given"
         _check_args(**kwargs)
-        done = finished_folds(run)
-        if not done: raise FSDDataError(f'{run}: no finished fold (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
-        folds = done if folds is None else listify(folds)
-        missing = [k for k in folds if k not in done]
-        if missing: raise FSDDataError(f'{run}: fold(s) {missing} not finished; finished: {done}')
+        folds = RunFolder(run).need_finished(folds)
         dev = default_device(device)
-        models = [load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds]
+        models = [load_tagger(RunFolder(run).tagger(k), device=dev) for k in folds]
         if kwargs.get('fuse', True):   # the tagger owns these models: folded in place, so that no second copy is held
             for m in models: fuse_conv_bn(m.model, inplace=True)
         if any(m.augs is None for m in models) and _run_augment(run) is False:   # exported before taggers recorded their augmentations
