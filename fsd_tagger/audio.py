@@ -29,25 +29,19 @@ from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
 from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts
 from .run import hold_lock
-from .data import FSDPaths, load_split, FSD_SR
+from .data import FSDPaths, load_split, FSD_SR, AUDIO_EXTS, get_audio_files
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'PadMode', 'NoiseColor', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio',
-           'AudioTensor', 'hz_to_mel', 'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop',
-           'audio_frames', 'CropSignal', 'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence',
-           'preprocess_file', 'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug',
-           'SignalShifter', 'ChangeVolume', 'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq',
-           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'crop_frames',
-           'spec_crop', 'CachedCrop', 'CachedSpecTransform', 'CachedAudioBlock', 'CachedDL', 'AudioBlock',
-           'default_workers', 'AudioDataLoaders', 'fsd_dataloaders']
+__all__ = ['PadMode', 'NoiseColor', 'AudioGetter', 'audio_header', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
+           'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop', 'audio_frames', 'CropSignal',
+           'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence', 'preprocess_file',
+           'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug', 'SignalShifter', 'ChangeVolume',
+           'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq', 'MaskTime', 'SGRoll', 'CropTime',
+           'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'crop_frames', 'spec_crop', 'CachedCrop',
+           'CachedSpecTransform', 'CachedAudioBlock', 'CachedDL', 'AudioBlock', 'default_workers', 'AudioDataLoaders',
+           'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
-AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
-
-def get_audio_files(path, recurse=True, folders=None, extensions=AUDIO_EXTS):
-    "Audio files under `path` (optionally only in `folders`), by extension, sorted"
-    return get_files(path, extensions=set(extensions), recurse=recurse, folders=folders).sorted()
-
 def AudioGetter(recurse=True, folders=None, extensions=AUDIO_EXTS):
     "A `get_items` function for `DataBlock`: `get_audio_files` with these settings"
     return lambda path: get_audio_files(path, recurse=recurse, folders=folders, extensions=extensions)

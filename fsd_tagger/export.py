@@ -15,7 +15,8 @@ import torchaudio.functional as AF
 from fastcore.basics import str_enum
 from . import __version__
 from .core import *
-from .audio import SpecTransform, AUDIO_EXTS, _instance_norm
+from .data import AUDIO_EXTS
+from .audio import SpecTransform, _instance_norm
 from .model import TaggerModel
 from .run import RunFolder
 from .inference import Tagger, parse_folds, fuse_conv_bn, _check_args

@@ -19,9 +19,8 @@ from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
 from .run import RunFolder
-from .data import FSDPaths, FSD_CLASSES, read_labels
-from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
-                              AUDIO_EXTS)
+from .data import FSDPaths, FSD_CLASSES, read_labels, AUDIO_EXTS, get_audio_files
+from .audio import load_audio, resample, audio_frames, clip_windows, AudioTensor, SpecTransform, default_augs
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 from .decisions import as_thresholds, load_thresholds, load_calibration, check_calibration, calibrate, prf_table, prf_summary
 

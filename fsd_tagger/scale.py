@@ -25,17 +25,12 @@ def _check_nproc(nproc):
 
 def cli_cmd(*args):
     "The command line that runs `fsd-tagger *args` in a new Python process (this interpreter, so the same environment)"
-    return [sys.executable, '-m', 'fsd_tagger.scale', *map(str, args)]
+    return [sys.executable, '-m', 'fsd_tagger', *map(str, args)]
 
 def torchrun_cmd(nproc, *args):
     "The command line that runs `fsd-tagger *args` in `nproc` processes of one machine under torchrun (`--standalone` picks a free port)"
     _check_nproc(nproc)
-    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'fsd_tagger.scale', *map(str, args)]
-
-# %% ../nbs/08_scale.ipynb #6d168de6
-if __name__ == '__main__':
-    from fsd_tagger.cli import main
-    sys.exit(main())
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'fsd_tagger', *map(str, args)]
 
 # %% ../nbs/08_scale.ipynb #5542e8d3
 def _train_args(run, folds=None, device=None, num_workers=None, keep_checkpoints=False):

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote
 import numpy as np, soundfile as sf
 from .core import *
-from .audio import AUDIO_EXTS
+from .data import AUDIO_EXTS
 from .inference import Tagger
 from .decisions import decide
 from .timeline import segments, plot_timeline
