@@ -27,7 +27,7 @@ from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSp
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts, check_finite_audio
 from .run import hold_lock
 from .data import FSDPaths, load_split, FSD_SR, AUDIO_EXTS, get_audio_files
 
@@ -51,12 +51,6 @@ def _check_file(path):
     "Raise `FSDDataError` if `path` is not an existing file"
     if not Path(path).is_file(): raise FSDDataError(f'{path}: no such audio file')
 
-def _check_finite(path, x):
-    "Raise `AudioReadError` if the samples `x` read from `path` hold NaN or infinite values"
-    if not np.isfinite(x).all():
-        raise AudioReadError(f'{path}: audio holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} infinite samples; '
-                             'repair or remove the file')
-
 _FLOAT_SUBTYPES = ('FLOAT', 'DOUBLE')   # the only sample formats that can hold NaN or inf
 
 def audio_header(path):
@@ -68,7 +62,7 @@ def audio_header(path):
     if i.subtype in _FLOAT_SUBTYPES:
         try: x = sf.read(str(path), dtype='float32')[0]
         except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
-        _check_finite(path, x)
+        check_finite_audio(x, path)
     return i.frames, i.samplerate, i.channels
 
 # %% ../nbs/01_spectrogram.ipynb #bb438a98
@@ -88,7 +82,7 @@ def load_audio(path, start=None, stop=None, sr=FSD_SR):
             x, file_sr = f.read(n, dtype='float32', always_2d=True), f.samplerate
     except FSDDataError: raise
     except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
-    _check_finite(path, x)
+    check_finite_audio(x, path)
     wav = torch.from_numpy(np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]))[None]
     return resample(wav, file_sr, sr)
 

@@ -64,8 +64,6 @@ def load_thresholds(run, vocab=None):
     return thr
 
 # %% ../nbs/10_decisions.ipynb #4c3486e4
-def _is_prob(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) and 0 <= v <= 1
-
 def as_thresholds(thresholds, vocab):
     "`thresholds` (None, a probability, a dict/Series/list per class, or a run folder or thresholds CSV) as a Series indexed by `vocab`, or None"
     if thresholds is None: return None
@@ -76,7 +74,7 @@ def as_thresholds(thresholds, vocab):
         if thr is None: raise ConfigError(f'{thresholds}: no {THRESHOLDS_FILE} there; fit one with `fsd-tagger merge RUN`, or give a threshold')
         return thr
     if isinstance(thresholds, (int, float, np.integer, np.floating)) and not isinstance(thresholds, (bool, np.bool_)):
-        if not _is_prob(thresholds): raise ConfigError(f'threshold is a probability in [0, 1]; got {thresholds!r}')
+        check_number(thresholds, 'threshold', 0, 1, meaning='a probability')
         return pd.Series(float(thresholds), index=idx, name='threshold')
     if isinstance(thresholds, (list, tuple, np.ndarray)):
         if len(thresholds) != len(vocab): raise ConfigError(f'thresholds: {len(thresholds)} values for {len(vocab)} classes; give one per class')
@@ -85,7 +83,7 @@ def as_thresholds(thresholds, vocab):
         d = {str(k): v for k, v in dict(thresholds).items()}
         miss, extra = [c for c in vocab if c not in d], [c for c in d if c not in vocab]
         if miss or extra: raise ConfigError(f'thresholds: need one per class (missing {miss[:5]}, unexpected {extra[:5]})')
-        bad = {k: v for k, v in d.items() if not _is_prob(v)}
+        bad = {k: v for k, v in d.items() if not (is_number(v) and 0 <= v <= 1)}
         if bad: raise ConfigError(f'thresholds: not probabilities in [0, 1]: {dict(list(bad.items())[:5])}')
         return pd.Series([float(d[c]) for c in vocab], index=idx, name='threshold')
     raise ConfigError(f'thresholds: expected None, a probability, a dict or Series per class, or a run folder; got {type(thresholds).__name__}')
@@ -127,9 +125,8 @@ def _best_cuts(y, s):
 
 # %% ../nbs/10_decisions.ipynb #6fbf0b06
 def _check_fit_args(shrink, floor):
-    if isinstance(shrink, bool) or not isinstance(shrink, (int, float, np.integer, np.floating)) or np.isnan(shrink) or shrink < 0:
-        raise ConfigError(f'shrink is a number of positives >= 0 (0: each class its own threshold; inf: one pooled threshold); got {shrink!r}')
-    if not _is_prob(floor): raise ConfigError(f'floor is a probability in [0, 1]; got {floor!r}')
+    check_number(shrink, 'shrink', 0, finite=False, meaning='a number of positives', note='0: each class its own threshold; inf: one pooled threshold')
+    check_number(floor, 'floor', 0, 1, meaning='a probability')
 
 def pooled_threshold(truth, scores):
     "The one threshold that maximises F1 over every (clip, class) pair of `truth` and `scores` pooled (micro F1)"

@@ -59,7 +59,7 @@ def read_clip(path, sr):
         msg = str(e)
         raise AudioReadError(msg if str(path) in msg else f'{path}: cannot read audio ({msg})') from None
     if wav.shape[-1] == 0: raise AudioReadError(f'{path}: no audio samples')
-    if not np.isfinite(wav.numpy()).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')   # numpy: no thread pool for a check
+    check_finite_audio(wav.numpy(), path)   # numpy: no thread pool for a check
     return wav
 
 # %% ../nbs/04_tta_submit.ipynb #7209267b
@@ -73,16 +73,13 @@ def parse_folds(folds, n_folds=None):
     return sorted(set(ks))
 
 # %% ../nbs/04_tta_submit.ipynb #e0c34072
-def _is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-def _is_num(x): return (_is_int(x) or isinstance(x, (float, np.floating))) and not np.isnan(x)
-
 def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=None, **_):
     "Raise `ConfigError` for an inference setting out of its range: the one check behind `Tagger`, `from_run` and the CLI"
     check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
-    if not _is_num(step) or not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step!r}')
-    if not _is_int(tta) or tta < 0: raise ConfigError(f'tta is a number of augmented passes, a whole number >= 0; got {tta!r}')
-    if not _is_num(beta) or not 0 <= beta <= 1: raise ConfigError(f'beta is the weight of the plain pass in the TTA blend, in [0, 1]; got {beta!r}')
-    if bs is not None and (not _is_int(bs) or bs < 1): raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
+    check_number(step, 'step', 0, 1, lo_open=True, meaning='a fraction of the crop length')
+    check_number(tta, 'tta', 0, integer=True, meaning='a number of augmented passes')
+    check_number(beta, 'beta', 0, 1, meaning='the weight of the plain pass in the TTA blend')
+    if bs is not None: check_number(bs, 'bs', 1, integer=True, meaning='a number of windows per batch')
 
 def _run_augment(run):
     "What run folder `run`'s config says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
@@ -264,7 +261,7 @@ def clip_probs(self:Tagger, wavs):
 
 # %% ../nbs/04_tta_submit.ipynb #1307ada1
 def _check_block(block):
-    if not _is_int(block) or block < 1 or block % _AUG_WINDOWS:
+    if not is_number(block, integer=True) or block < 1 or block % _AUG_WINDOWS:
         raise ConfigError(f'block is a number of windows, a whole multiple of {_AUG_WINDOWS}; got {block!r}')
 
 def _read_span(f, lo, hi, sr, path=None):
@@ -337,8 +334,7 @@ def _prefetched(chunks, load, prefetch=2, workers=2):
 def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False, prefetch=1, workers=2, block=128):
     "DataFrame of ensembled class probabilities (index: path) for audio files `paths`, calibrated when the tagger has a `calibration` (`per_model`: the raw ones); `.attrs['failed']`: {path: error}"
     if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
-    for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)):
-        if not _is_int(v) or v < lo: raise ConfigError(f'{name} is a whole number >= {lo}; got {v!r}')
+    for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)): check_number(v, name, lo, integer=True)
     _check_block(block)
     paths = [str(p) for p in listify(paths)]
     done, probs, failed = [], [], {}
@@ -361,11 +357,9 @@ def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, pe
                     try: cp = pool_passes(*self.stream_window_probs(p, block), self.pool, self.beta)[:, 0]
                     except AudioReadError as e: fail(e, p); continue
                 else: cp = next(cps)
-                if not torch.isfinite(cp).all():   # finite samples far out of range can still overflow the spectrogram
-                    why = 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}'
-                    fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio ({why}; '
-                                        'float audio should lie within [-1, 1]); repair or remove the file'), p)
-                else: done.append(p); probs.append(cp)
+                try: check_finite_scores(cp, p, 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}')
+                except AudioReadError as e: fail(e, p); continue
+                done.append(p); probs.append(cp)
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
     p = torch.stack(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
@@ -389,8 +383,8 @@ def predict(self:Tagger, items,
             progress=True,
             decide=False): # tags: the classes at or above the tagger's per-class `thresholds` (those of the run's thresholds.csv)
     "DataFrame of `path`, `tags` (best first), `scores` and every class probability for audio files/folders `items`"
-    if top_k is not None and (not _is_int(top_k) or top_k < 1): raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
-    if threshold is not None and (not _is_num(threshold) or not 0 <= threshold <= 1): raise ConfigError(f'threshold is a probability in [0, 1]; got {threshold!r}')
+    if top_k is not None: check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags per file')
+    if threshold is not None: check_number(threshold, 'threshold', 0, 1, meaning='a probability')
     if decide and threshold is not None: raise ConfigError('give either threshold (one for every class) or decide (the per-class thresholds of the run), not both')
     if decide and self.thresholds is None:
         run = getattr(self, 'run', None)

@@ -21,7 +21,7 @@ TrainEngine = str_enum('TrainEngine', 'ddp', 'folds')   # one fold over N proces
 
 def _check_nproc(nproc):
     "`ConfigError` unless `nproc` (processes or actors) is a whole number >= 1"
-    if not (isinstance(nproc, int) and not isinstance(nproc, bool) and nproc >= 1): raise ConfigError(f'nproc: must be a whole number >= 1, got {nproc!r}')
+    check_number(nproc, 'nproc', 1, integer=True)
 
 def cli_cmd(*args):
     "The command line that runs `fsd-tagger *args` in a new Python process (this interpreter, so the same environment)"
@@ -145,7 +145,7 @@ def predict_ray(items, run, out, nproc=2, batch_size=16, shard_size=1000, folds=
     from fsd_tagger.inference import expand_audio_paths, parse_folds
     _check_nproc(nproc)
     for name, v in (('batch_size', batch_size), ('shard_size', shard_size)):
-        if not (isinstance(v, int) and v >= 1): raise ConfigError(f'predict_ray: {name} must be a whole number >= 1, got {v!r}')
+        check_number(v, f'predict_ray {name}', 1, integer=True)
     need_extra(['ray'], 'ray', 'predict --engine ray (Ray Data)')
     from fsd_tagger.inference import Tagger
     vocab = Tagger.from_run(run, folds=parse_folds(folds), **{**tagger_kwargs, 'device': 'cpu'}).vocab   # checks the run and the settings before Ray starts

@@ -63,18 +63,9 @@ _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
 TrainMode = str_enum('TrainMode', 'two_stage', 'mixed')   # noisy then curated, or one stage on both
 OPTIMIZERS = dict(ranger=ranger, adam=Adam)
 
-def _is_number(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
-
 def _whole(what, v, lo):
-    "`v` as an int when it is a whole number >= `lo`, else a `ConfigError` naming the setting `what`"
-    if not (_is_number(v) and float(v).is_integer() and v >= lo): raise ConfigError(f'TrainConfig {what}: must be a whole number >= {lo}, got {v!r}')
-    return int(v)
-
-def _number(what, v, lo, hi=None):
-    "`v` as a float when it is a finite number in [`lo`, `hi`], else a `ConfigError` naming the setting `what`"
-    if not (_is_number(v) and lo <= v and (hi is None or v <= hi)):
-        raise ConfigError(f'TrainConfig {what}: must be a number ' + (f'in [{lo}, {hi}]' if hi is not None else f'>= {lo}') + f', got {v!r}')
-    return float(v)
+    "`v` as an int when it is a whole number >= `lo` (16.0 too: a JSON config may write it so), else a `ConfigError` naming the setting `what`"
+    return int(check_number(v, f'TrainConfig {what}', lo, integer=True, whole_float=True))
 
 def _phases(what, sched):
     "The schedule `sched` as `[[epochs, lr], ...]`, each phase checked: whole epochs >= 1, a learning rate > 0"
@@ -82,7 +73,7 @@ def _phases(what, sched):
     out = []
     for ph in sched:
         e, lr = ph if isinstance(ph, (list, tuple)) and len(ph) == 2 else (None, None)
-        if not (_is_number(e) and float(e).is_integer() and e >= 1 and _is_number(lr) and lr > 0):
+        if not (is_number(e, integer=True, whole_float=True) and e >= 1 and is_number(lr) and lr > 0):
             raise ConfigError(f'TrainConfig {what}: every phase must be [epochs, lr] with a whole number of epochs >= 1 and a learning rate > 0, got {ph!r}')
         out.append([int(e), float(lr)])
     return out
@@ -123,12 +114,10 @@ class TrainConfig:
             check_choice(getattr(self, what), choices, f'TrainConfig {what}')
         self.bs, self.n_folds, self.seed = _whole('bs', self.bs, 1), _whole('n_folds', self.n_folds, 2), _whole('seed', self.seed, 0)
         if self.max_noisy is not None: self.max_noisy = _whole('max_noisy', self.max_noisy, 1)
-        for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): _number(what, getattr(self, what), 0, hi)
-        if self.wd is not None: _number('wd', self.wd, 0)
+        for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): check_number(getattr(self, what), f'TrainConfig {what}', 0, hi)
+        if self.wd is not None: check_number(self.wd, 'TrainConfig wd', 0)
         if not isinstance(self.cache, bool): raise ConfigError(f'TrainConfig cache: must be true or false, got {self.cache!r}')
-        for what in ('noisy_prob', 'ema'):
-            v = getattr(self, what)
-            if not (_is_number(v) and 0 <= v < 1): raise ConfigError(f'TrainConfig: {what} must be in [0, 1), got {v!r}')
+        for what in ('noisy_prob', 'ema'): check_number(getattr(self, what), f'TrainConfig {what}', 0, 1, hi_open=True)
         if not [s for _, s in self.stages if s]: raise ConfigError(f"TrainConfig: no stage to train: mode {self.mode!r} needs a non-empty "
                                               + ('mixed_sched' if self.mode == 'mixed' else 'noisy_sched or curated_sched'))
 
@@ -324,8 +313,7 @@ class TrainRun:
         self.path = Path(path); self.folder = RunFolder(self.path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
         if not isinstance(self.cfg, TrainConfig): raise ConfigError(f'TrainRun: cfg must be a TrainConfig or a preset name, got {cfg!r}')
-        if num_workers is not None and not (isinstance(num_workers, int) and not isinstance(num_workers, bool) and num_workers >= 0):
-            raise ConfigError(f'TrainRun: num_workers must be a whole number >= 0 (or None: automatic), got {num_workers!r}')
+        if num_workers is not None: check_number(num_workers, 'TrainRun num_workers', 0, integer=True, note='or None: automatic')
         self.device = default_device(device)
         store_attr('num_workers,progress,keep_checkpoints')
         self.train_data = td = self._load(data, noisy)
