@@ -138,12 +138,13 @@ def check_number(value, name:str, lo=None, hi=None, # the range, ends included u
                  integer=False, lo_open=False, hi_open=False,
                  meaning='', # what the setting is, said before its range: 'a number of augmented passes'
                  note='', # said after the range, in parentheses: '0: any free port'
+                 kind=None, # the kind of number, in words; default 'a whole number' (`integer`) or 'a number'
                  **kwargs): # `is_number`'s `whole_float` and `finite`
     "`value` if it is a number (whole if `integer`) in its range, else a `ConfigError` naming `name`, what it is, the range and the value"
     ok = is_number(value, integer, **kwargs) and (lo is None or (value > lo if lo_open else value >= lo)) \
          and (hi is None or (value < hi if hi_open else value <= hi))
     if not ok:
-        kind = 'a whole number' if integer else 'a number'
+        kind = kind or ('a whole number' if integer else 'a number')
         raise ConfigError(f"{name} is {meaning + ', ' if meaning else ''}{kind}{_range_words(lo, hi, integer, lo_open, hi_open)}"
                           f"{f' ({note})' if note else ''}; got {value!r}")
     return value

@@ -74,7 +74,7 @@ def as_thresholds(thresholds, vocab):
         if thr is None: raise ConfigError(f'{thresholds}: no {THRESHOLDS_FILE} there; fit one with `fsd-tagger merge RUN`, or give a threshold')
         return thr
     if isinstance(thresholds, (int, float, np.integer, np.floating)) and not isinstance(thresholds, (bool, np.bool_)):
-        check_number(thresholds, 'threshold', 0, 1, meaning='a probability')
+        check_number(thresholds, 'threshold', 0, 1, kind='a probability')
         return pd.Series(float(thresholds), index=idx, name='threshold')
     if isinstance(thresholds, (list, tuple, np.ndarray)):
         if len(thresholds) != len(vocab): raise ConfigError(f'thresholds: {len(thresholds)} values for {len(vocab)} classes; give one per class')
@@ -126,7 +126,7 @@ def _best_cuts(y, s):
 # %% ../nbs/10_decisions.ipynb #6fbf0b06
 def _check_fit_args(shrink, floor):
     check_number(shrink, 'shrink', 0, finite=False, meaning='a number of positives', note='0: each class its own threshold; inf: one pooled threshold')
-    check_number(floor, 'floor', 0, 1, meaning='a probability')
+    check_number(floor, 'floor', 0, 1, kind='a probability')
 
 def pooled_threshold(truth, scores):
     "The one threshold that maximises F1 over every (clip, class) pair of `truth` and `scores` pooled (micro F1)"

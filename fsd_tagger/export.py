@@ -289,7 +289,7 @@ class PortableTagger:
                 errors='skip'): # 'skip': a file that cannot be read gets a row with its `error`; 'raise': the error is raised
         "One dict per audio file of `items`: `path`, `tags` and `scores` (best first), `probs` (every class), or `path` and `error`"
         check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags per file')
-        if threshold is not None: check_number(threshold, 'threshold', 0, 1, meaning='a probability')
+        if threshold is not None: check_number(threshold, 'threshold', 0, 1, kind='a probability')
         if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
         if decide and self.thresholds is None:
             raise ConfigError(f'{self.folder}: this export has no per-class thresholds (its run had no thresholds.csv); use top_k/threshold, '

@@ -384,7 +384,7 @@ def predict(self:Tagger, items,
             decide=False): # tags: the classes at or above the tagger's per-class `thresholds` (those of the run's thresholds.csv)
     "DataFrame of `path`, `tags` (best first), `scores` and every class probability for audio files/folders `items`"
     if top_k is not None: check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags per file')
-    if threshold is not None: check_number(threshold, 'threshold', 0, 1, meaning='a probability')
+    if threshold is not None: check_number(threshold, 'threshold', 0, 1, kind='a probability')
     if decide and threshold is not None: raise ConfigError('give either threshold (one for every class) or decide (the per-class thresholds of the run), not both')
     if decide and self.thresholds is None:
         run = getattr(self, 'run', None)
