@@ -93,7 +93,8 @@ def main():
     if not (os.environ.get('CHROME_BIN') or shutil.which('chromium')) or not (os.environ.get('CHROMEDRIVER') or shutil.which('chromedriver')):
         sys.exit('serve_latency: skipped, no Chromium and chromedriver here (`make chromium` installs them)')
     import torch
-    from fsd_tagger.inference import Tagger, finished_folds
+    from fsd_tagger.inference import Tagger
+    from fsd_tagger.run import RunFolder
     print(f'serve_latency: {os.cpu_count()} CPU(s), torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}', flush=True)
     tmp = Path(tempfile.mkdtemp(prefix='serve-latency-'))
     try:
@@ -110,7 +111,7 @@ def main():
             sf.write(tmp/'two_events.wav', toy_event_clip([(0, 0.5, 2.0), (2, 3.0, 4.5)], 5.), tagger.cfg.sr, subtype='PCM_16')
             measure('toy', tagger, tmp/'two_events.wav', a.reps, tmp)
         real = Path(a.real)
-        if not real.is_dir() or not finished_folds(real):
+        if not real.is_dir() or not RunFolder(real).finished_folds():
             print(f'real  skipped: no finished run at {real} (`make bench-real` builds it)')
         else:
             tagger = Tagger.from_run(real, device='cpu')

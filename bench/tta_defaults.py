@@ -17,16 +17,16 @@ sys.path.insert(0, str(ROOT))
 from fsd_tagger.core import FSDDataError, multi_hot
 from fsd_tagger.data import FSDPaths, load_split
 from fsd_tagger.model import lwlrap
-from fsd_tagger.inference import (Pool, Ensemble, Tagger, ensemble_probs, finished_folds, pool_passes, read_clip,
-                                  read_test_labels)
+from fsd_tagger.run import RunFolder
+from fsd_tagger.inference import (Pool, Ensemble, Tagger, ensemble_probs, pool_passes, read_clip, read_test_labels)
 
 def oof_grid(run, data, tta=4, seeds=(0,), beta=0.25, device=None, chunk=16):
     "OOF lwlrap of `run` on the curated clips of `data` for each window pooling, without TTA and with `tta` passes per TTA seed"
-    folds = pd.read_csv(Path(run)/'folds.csv', dtype={'fname': str})
+    folds = pd.read_csv(RunFolder(run).folds, dtype={'fname': str})
     cur = load_split(data, 'curated').merge(folds[['fname', 'fold']], on='fname')
     keys = [(pl, 0, None) for pl in Pool] + [(pl, tta, s) for s in seeds for pl in Pool]
     probs, fnames = {k: [] for k in keys}, []
-    for k in finished_folds(run):
+    for k in RunFolder(run).finished_folds():
         d = cur[cur.fold == k]
         for s in seeds:
             t = Tagger.from_run(run, folds=[k], tta=tta, beta=beta, device=device, seed=s)

@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/spectrogram.html.md"""
 
 # %% ../nbs/01_spectrogram.ipynb #9e086a02
 from __future__ import annotations
-from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts   # first: core silences a warning that importing fastai gives
+from .core import FSDDataError, AudioReadError, ConfigError, listing, check_choice, default_device, atomic_write_audio, atomic_path, atomic_write_text, clean_stale_tmp, window_starts, check_finite_audio   # first: core silences a warning that importing fastai gives
 import hashlib, json, math, os, random
 from functools import partial
 from concurrent.futures import ThreadPoolExecutor
@@ -28,25 +28,20 @@ from fastai.data.transforms import get_files, ColReader, IndexSplitter, RandomSp
 from fastai.vision.augment import RandTransform
 from fastai.vision.data import get_grid
 from fastprogress.fastprogress import progress_bar
-from .data import FSDPaths, load_split, FSD_SR
+from .run import hold_lock
+from .data import FSDPaths, load_split, FSD_SR, AUDIO_EXTS, get_audio_files
 
 # %% auto #0
-__all__ = ['AUDIO_EXTS', 'PadMode', 'NoiseColor', 'get_audio_files', 'AudioGetter', 'audio_header', 'resample', 'load_audio',
-           'AudioTensor', 'hz_to_mel', 'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop',
-           'audio_frames', 'CropSignal', 'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence',
-           'preprocess_file', 'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug',
-           'SignalShifter', 'ChangeVolume', 'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq',
-           'MaskTime', 'SGRoll', 'CropTime', 'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'crop_frames',
-           'spec_crop', 'CachedCrop', 'CachedSpecTransform', 'CachedAudioBlock', 'CachedDL', 'AudioBlock',
-           'default_workers', 'AudioDataLoaders', 'fsd_dataloaders']
+__all__ = ['PadMode', 'NoiseColor', 'AudioGetter', 'audio_header', 'resample', 'load_audio', 'AudioTensor', 'hz_to_mel',
+           'mel_to_hz', 'mel_frequencies', 'AudioSpectrogram', 'SpecConfig', 'pad_crop', 'audio_frames', 'CropSignal',
+           'clip_windows', 'DownmixMono', 'Resample', 'silence_bounds', 'RemoveSilence', 'preprocess_file',
+           'preprocess_audio', 'add_deltas', 'SpecTransform', 'spec_stats', 'BatchAug', 'SignalShifter', 'ChangeVolume',
+           'pink_noise', 'AddNoise', 'SignalCutout', 'SignalLoss', 'MaskFreq', 'MaskTime', 'SGRoll', 'CropTime',
+           'TfmResize', 'default_augs', 'spec_cache_key', 'SpecCache', 'crop_frames', 'spec_crop', 'CachedCrop',
+           'CachedSpecTransform', 'CachedAudioBlock', 'CachedDL', 'AudioBlock', 'default_workers', 'AudioDataLoaders',
+           'fsd_dataloaders']
 
 # %% ../nbs/01_spectrogram.ipynb #fb3a793f
-AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
-
-def get_audio_files(path, recurse=True, folders=None, extensions=AUDIO_EXTS):
-    "Audio files under `path` (optionally only in `folders`), by extension, sorted"
-    return get_files(path, extensions=set(extensions), recurse=recurse, folders=folders).sorted()
-
 def AudioGetter(recurse=True, folders=None, extensions=AUDIO_EXTS):
     "A `get_items` function for `DataBlock`: `get_audio_files` with these settings"
     return lambda path: get_audio_files(path, recurse=recurse, folders=folders, extensions=extensions)
@@ -55,12 +50,6 @@ def AudioGetter(recurse=True, folders=None, extensions=AUDIO_EXTS):
 def _check_file(path):
     "Raise `FSDDataError` if `path` is not an existing file"
     if not Path(path).is_file(): raise FSDDataError(f'{path}: no such audio file')
-
-def _check_finite(path, x):
-    "Raise `AudioReadError` if the samples `x` read from `path` hold NaN or infinite values"
-    if not np.isfinite(x).all():
-        raise AudioReadError(f'{path}: audio holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} infinite samples; '
-                             'repair or remove the file')
 
 _FLOAT_SUBTYPES = ('FLOAT', 'DOUBLE')   # the only sample formats that can hold NaN or inf
 
@@ -73,7 +62,7 @@ def audio_header(path):
     if i.subtype in _FLOAT_SUBTYPES:
         try: x = sf.read(str(path), dtype='float32')[0]
         except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
-        _check_finite(path, x)
+        check_finite_audio(x, path)
     return i.frames, i.samplerate, i.channels
 
 # %% ../nbs/01_spectrogram.ipynb #bb438a98
@@ -93,7 +82,7 @@ def load_audio(path, start=None, stop=None, sr=FSD_SR):
             x, file_sr = f.read(n, dtype='float32', always_2d=True), f.samplerate
     except FSDDataError: raise
     except Exception as e: raise FSDDataError(f'{path}: not a readable audio file ({str(e).strip()})') from None
-    _check_finite(path, x)
+    check_finite_audio(x, path)
     wav = torch.from_numpy(np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]))[None]
     return resample(wav, file_sr, sr)
 
@@ -602,13 +591,12 @@ class SpecCache:
     @classmethod
     def build(cls, paths, cfg:SpecConfig, folder, n_workers=None, progress=True):
         "The cache of `paths` for `cfg`'s settings in `folder`/spec-<key>: loaded when it exists, else computed in parallel and written atomically (`built` says which)"
-        from filelock import FileLock
         paths = list(dict.fromkeys(os.path.abspath(p) for p in paths))
         frames = audio_frames(paths)                                   # one error listing every bad file
         dest = Path(folder)/f'spec-{spec_cache_key(paths, cfg)}'
         if (dest/'index.json').exists(): return cls(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(dest.parent/f'.{dest.name}.lock')):
+        with hold_lock(dest.parent/f'.{dest.name}.lock', timeout=None):   # the lock of notebook 00_run: another build of the same cache waits
             if (dest/'index.json').exists(): return cls(dest)          # built by another process meanwhile
             clean_stale_tmp(dest.parent)                                   # a build killed half-way left its temporary copy
             n = [_out_frames(*frames[p], cfg.sr, cfg.hop_length) for p in paths]

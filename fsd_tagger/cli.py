@@ -71,7 +71,7 @@ def train_cmd(data:Path, # dataset folder: the FSDKaggle2019 layout, a folder wi
     from fsd_tagger.train import TrainConfig, TrainRun
     from fsd_tagger.inference import parse_folds
     if config and out is None: raise ConfigError('train: with --config, say where the run goes with --out')
-    if not (isinstance(nproc, int) and nproc >= 1): raise ConfigError(f'train: --nproc must be a whole number >= 1, got {nproc!r}')
+    check_number(nproc, 'train --nproc', 1, integer=True)
     if nproc > 1:   # scale out (08_scale): this process starts the others and waits for them
         from fsd_tagger.scale import train_ddp, train_folds_parallel
         args = (data, ifnone(out, Path('runs')/preset), config or preset, nproc, folds, device, num_workers, keep_checkpoints)

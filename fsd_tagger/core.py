@@ -6,7 +6,7 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #11fc3638
 from __future__ import annotations
-import errno, importlib.util, io, math, os, shutil, tempfile, time, warnings
+import errno, importlib.util, io, math, numbers, os, shutil, tempfile, time, warnings
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -17,9 +17,9 @@ import numpy as np, soundfile as sf
 __all__ = ['Pool', 'Ensemble', 'ExportFormat', 'FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError',
            'KaggleCredentialsError', 'RunInUseError', 'OutputError', 'listing', 'atomic_path', 'atomic_write_text',
            'atomic_to_csv', 'atomic_torch_save', 'atomic_savefig', 'figure_bytes', 'atomic_write_audio',
-           'atomic_copy_stream', 'choices_of', 'check_choice', 'need_extra', 'clean_stale_tmp', 'first_line',
-           'os_error_message', 'check_writable', 'default_device', 'samples_at', 'read_span_frames', 'window_starts',
-           'multi_hot']
+           'atomic_copy_stream', 'choices_of', 'check_choice', 'is_number', 'check_number', 'need_extra',
+           'clean_stale_tmp', 'first_line', 'os_error_message', 'check_writable', 'default_device',
+           'check_finite_audio', 'check_finite_scores', 'samples_at', 'read_span_frames', 'window_starts', 'multi_hot']
 
 # %% ../nbs/00_core.ipynb #a972a65e
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
@@ -119,6 +119,39 @@ Pool = str_enum('Pool', 'mean', 'max')              # how a clip's window scores
 Ensemble = str_enum('Ensemble', 'arith', 'geo')     # how the fold models' probabilities are combined (04)
 ExportFormat = str_enum('ExportFormat', 'onnx', 'torchscript')   # the portable model files `export_run` writes (12)
 
+# %% ../nbs/00_core.ipynb #e4df5a3b
+def is_number(v, integer=False, # a whole number: an int (numpy's too)
+              whole_float=False, # with `integer`: a float without a fraction (16.0) counts as whole
+              finite=True): # infinity not allowed (NaN never is)
+    "`v` is a real number (an int or a float, numpy's too, not a bool), whole when `integer`, finite when `finite`"
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or math.isnan(v): return False
+    if finite and math.isinf(v): return False
+    return not integer or isinstance(v, numbers.Integral) or (whole_float and float(v).is_integer())
+
+def _range_words(lo, hi, integer, lo_open, hi_open):
+    "The range of `check_number` in words: ' >= 1', ' in (0, 1]', ' from 0 to 65535'"
+    if lo is not None and hi is not None:
+        if integer and not (lo_open or hi_open): return f' from {lo} to {hi}'
+        return f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    if lo is not None: return f" {'>' if lo_open else '>='} {lo}"
+    if hi is not None: return f" {'<' if hi_open else '<='} {hi}"
+    return ''
+
+def check_number(value, name:str, lo=None, hi=None, # the range, ends included unless `lo_open`/`hi_open`
+                 integer=False, lo_open=False, hi_open=False,
+                 meaning='', # what the setting is, said before its range: 'a number of augmented passes'
+                 note='', # said after the range, in parentheses: '0: any free port'
+                 kind=None, # the kind of number, in words; default 'a whole number' (`integer`) or 'a number'
+                 **kwargs): # `is_number`'s `whole_float` and `finite`
+    "`value` if it is a number (whole if `integer`) in its range, else a `ConfigError` naming `name`, what it is, the range and the value"
+    ok = is_number(value, integer, **kwargs) and (lo is None or (value > lo if lo_open else value >= lo)) \
+         and (hi is None or (value < hi if hi_open else value <= hi))
+    if not ok:
+        kind = kind or ('a whole number' if integer else 'a number')
+        raise ConfigError(f"{name} is {meaning + ', ' if meaning else ''}{kind}{_range_words(lo, hi, integer, lo_open, hi_open)}"
+                          f"{f' ({note})' if note else ''}; got {value!r}")
+    return value
+
 # %% ../nbs/00_core.ipynb #6546fa76
 def need_extra(modules, # the import names the feature needs
                extra, # the fsd_tagger extra that installs them
@@ -186,6 +219,23 @@ def default_device(device=None):
     if not torch.cuda.is_available(): return torch.device('cpu')
     return torch.device(f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if num_distrib() > 1 else 'cuda')
 
+# %% ../nbs/00_core.ipynb #93d133cd
+def _all_finite(x): return bool(x.isfinite().all()) if hasattr(x, 'isfinite') else bool(np.isfinite(x).all())   # a torch tensor on any device, or numpy
+
+def check_finite_audio(x, path):
+    "`x`, the samples read from `path`; an `AudioReadError` naming the file and counting its NaN and infinite samples when there are any"
+    if not _all_finite(x):
+        x = np.asarray(x.cpu() if hasattr(x, 'cpu') else x)
+        raise AudioReadError(f'{path}: audio holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} infinite samples; repair or remove the file')
+    return x
+
+def check_finite_scores(p, path, why=''):
+    "`p`, the models' scores for the audio `path`; an `AudioReadError` naming the file when some are NaN or infinite (`why`: what was seen of the audio)"
+    if not _all_finite(p):
+        raise AudioReadError(f"{path}: the models give NaN or infinite scores for this audio ({why + '; ' if why else ''}"
+                             'float audio should lie within [-1, 1]); repair or remove the file')
+    return p
+
 # %% ../nbs/00_core.ipynb #2ea5c735
 def samples_at(frames, file_sr, sr):
     "Samples at rate `sr` of `frames` frames at `file_sr`: the length a resampled read returns (torchaudio's resample rounds up)"
@@ -205,7 +255,7 @@ def read_span_frames(f, lo, hi, sr, path=None, width=6, rolloff=0.99):
         f.seek(min(a, f.frames))
         x = f.read(max(min(b, f.frames) - a, 0), dtype='float32', always_2d=True)
     except Exception as e: raise AudioReadError(f'{path}: cannot read audio ({str(e).strip()})') from None
-    if not np.isfinite(x).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')
+    check_finite_audio(x, path)
     return np.ascontiguousarray(x.mean(1) if x.shape[1] > 1 else x[:, 0]), off
 
 # %% ../nbs/00_core.ipynb #5420aae1

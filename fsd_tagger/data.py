@@ -16,12 +16,12 @@ from fastprogress.fastprogress import progress_bar
 from .core import *
 
 # %% auto #0
-__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'DataLayout', 'LABELS_CSV', 'FSDPaths',
-           'read_vocab', 'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'check_labels', 'read_labels',
-           'load_split', 'detect_layout', 'TrainData', 'load_train_data', 'levels', 'file_info', 'audio_info',
-           'cached_audio_info', 'check_format', 'class_counts', 'n_combinations', 'labels_per_clip', 'cooccurrence',
-           'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence', 'plot_hists', 'eda_table',
-           'profile_report', 'eda_report']
+__all__ = ['FSD_CLASSES', 'BAD_CURATED', 'FSD_SR', 'KAGGLE_COMPETITION', 'FSD_ARCHIVES', 'DataLayout', 'LABELS_CSV', 'AUDIO_EXTS',
+           'FSDPaths', 'read_vocab', 'check_kaggle_credentials', 'extract_fsd', 'download_fsd', 'check_labels',
+           'read_labels', 'load_split', 'detect_layout', 'get_audio_files', 'TrainData', 'load_train_data', 'levels',
+           'file_info', 'audio_info', 'cached_audio_info', 'check_format', 'class_counts', 'n_combinations',
+           'labels_per_clip', 'cooccurrence', 'plot_class_counts', 'plot_labels_per_clip', 'plot_cooccurrence',
+           'plot_hists', 'eda_table', 'profile_report', 'eda_report']
 
 # %% ../nbs/00_eda.ipynb #67bcd428
 FSD_CLASSES = """Accelerating_and_revving_and_vroom Accordion Acoustic_guitar Applause Bark Bass_drum Bass_guitar
@@ -247,12 +247,19 @@ def detect_layout(root):
     raise FSDDataError(f'{root}: no {LABELS_CSV} and no class folders' + (f' ({n} file(s), no folder)' if n else ' (an empty folder)') +
                        f'. {_LAYOUTS}')
 
+# %% ../nbs/00_eda.ipynb #5365c23e
+AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aiff', '.aif', '.mp3')
+
+def get_audio_files(path, recurse=True, folders=None, extensions=AUDIO_EXTS):
+    "Audio files under `path` (optionally only in `folders`), by extension, sorted"
+    from fastai.data.transforms import get_files   # fastai (and torch) only once files are listed
+    return get_files(path, extensions=set(extensions), recurse=recurse, folders=folders).sorted()
+
 # %% ../nbs/00_eda.ipynb #f2ed5b13
 _RESERVED = ('fname', 'path', 'tags', 'scores', 'start', 'end')   # columns next to the class columns in score tables and timelines
 
 def _folder_labels(root):
     "The label table of a folder of class folders: a row per audio file below each, `fname` its path relative to `root`, its one label the folder's name"
-    from fsd_tagger.audio import AUDIO_EXTS, get_audio_files   # imported here: the audio module imports this one
     entries = sorted(p for p in root.iterdir() if not p.name.startswith('.'))
     files = {d.name: get_audio_files(d) for d in entries if d.is_dir()}
     probs = [(what, rows) for what, rows in (

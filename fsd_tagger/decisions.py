@@ -11,17 +11,15 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import str_enum
 from .core import *
+from .run import *
 
 # %% auto #0
-__all__ = ['THRESHOLDS_FILE', 'Calibration', 'CALIBRATION_FILE', 'write_thresholds', 'load_thresholds', 'as_thresholds',
-           'pooled_threshold', 'fit_thresholds', 'prf_table', 'prf_summary', 'decide', 'cross_fit_prf', 'log_loss',
-           'reliability', 'ece', 'plot_reliability', 'fit_calibration', 'calibrate', 'cross_fit_calibration',
-           'calibration_report', 'check_calibration', 'write_calibration', 'load_calibration', 'run_oof',
-           'run_decisions']
+__all__ = ['Calibration', 'write_thresholds', 'load_thresholds', 'as_thresholds', 'pooled_threshold', 'fit_thresholds',
+           'prf_table', 'prf_summary', 'decide', 'cross_fit_prf', 'log_loss', 'reliability', 'ece', 'plot_reliability',
+           'fit_calibration', 'calibrate', 'cross_fit_calibration', 'calibration_report', 'check_calibration',
+           'write_calibration', 'load_calibration', 'run_oof', 'run_decisions']
 
 # %% ../nbs/10_decisions.ipynb #9098f463
-THRESHOLDS_FILE = 'thresholds.csv'
-
 def _run_file(run, name):
     "The file `name` of run folder `run`, or `run` itself when it is such a file (a path with `name`'s suffix)"
     run = Path(run)
@@ -66,8 +64,6 @@ def load_thresholds(run, vocab=None):
     return thr
 
 # %% ../nbs/10_decisions.ipynb #4c3486e4
-def _is_prob(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) and 0 <= v <= 1
-
 def as_thresholds(thresholds, vocab):
     "`thresholds` (None, a probability, a dict/Series/list per class, or a run folder or thresholds CSV) as a Series indexed by `vocab`, or None"
     if thresholds is None: return None
@@ -78,7 +74,7 @@ def as_thresholds(thresholds, vocab):
         if thr is None: raise ConfigError(f'{thresholds}: no {THRESHOLDS_FILE} there; fit one with `fsd-tagger merge RUN`, or give a threshold')
         return thr
     if isinstance(thresholds, (int, float, np.integer, np.floating)) and not isinstance(thresholds, (bool, np.bool_)):
-        if not _is_prob(thresholds): raise ConfigError(f'threshold is a probability in [0, 1]; got {thresholds!r}')
+        check_number(thresholds, 'threshold', 0, 1, kind='a probability')
         return pd.Series(float(thresholds), index=idx, name='threshold')
     if isinstance(thresholds, (list, tuple, np.ndarray)):
         if len(thresholds) != len(vocab): raise ConfigError(f'thresholds: {len(thresholds)} values for {len(vocab)} classes; give one per class')
@@ -87,7 +83,7 @@ def as_thresholds(thresholds, vocab):
         d = {str(k): v for k, v in dict(thresholds).items()}
         miss, extra = [c for c in vocab if c not in d], [c for c in d if c not in vocab]
         if miss or extra: raise ConfigError(f'thresholds: need one per class (missing {miss[:5]}, unexpected {extra[:5]})')
-        bad = {k: v for k, v in d.items() if not _is_prob(v)}
+        bad = {k: v for k, v in d.items() if not (is_number(v) and 0 <= v <= 1)}
         if bad: raise ConfigError(f'thresholds: not probabilities in [0, 1]: {dict(list(bad.items())[:5])}')
         return pd.Series([float(d[c]) for c in vocab], index=idx, name='threshold')
     raise ConfigError(f'thresholds: expected None, a probability, a dict or Series per class, or a run folder; got {type(thresholds).__name__}')
@@ -129,9 +125,8 @@ def _best_cuts(y, s):
 
 # %% ../nbs/10_decisions.ipynb #6fbf0b06
 def _check_fit_args(shrink, floor):
-    if isinstance(shrink, bool) or not isinstance(shrink, (int, float, np.integer, np.floating)) or np.isnan(shrink) or shrink < 0:
-        raise ConfigError(f'shrink is a number of positives >= 0 (0: each class its own threshold; inf: one pooled threshold); got {shrink!r}')
-    if not _is_prob(floor): raise ConfigError(f'floor is a probability in [0, 1]; got {floor!r}')
+    check_number(shrink, 'shrink', 0, finite=False, meaning='a number of positives', note='0: each class its own threshold; inf: one pooled threshold')
+    check_number(floor, 'floor', 0, 1, kind='a probability')
 
 def pooled_threshold(truth, scores):
     "The one threshold that maximises F1 over every (clip, class) pair of `truth` and `scores` pooled (micro F1)"
@@ -304,9 +299,6 @@ def calibration_report(truth, scores, vocab, folds, methods=None):
     return pd.DataFrame([dict(method=m, log_loss=log_loss(y, p), ece=ece(y, p), lwlrap=lwlrap(y, p)) for m, p in probs.items()])
 
 # %% ../nbs/10_decisions.ipynb #219a77bc
-CALIBRATION_FILE = 'calibration.json'
-
-
 def check_calibration(cal, src='calibration', fix='fit it with fit_calibration'):
     "`cal` if it is a calibration `calibrate` can apply, else an `FSDDataError` naming `src`, what is wrong and `fix`"
     if not isinstance(cal, dict) or cal.get('method') not in choices_of(Calibration):
@@ -337,12 +329,12 @@ def load_calibration(run):
 def run_oof(run):
     "The merged OOF predictions of run folder `run`: multi-hot truth, scores [n, c], the class list and each row's fold"
     run = Path(run); fix = f'run `fsd-tagger merge {run}` to write it again'
-    fo, fl = run/'oof.csv', run/'folds.csv'
+    fo, fl = RunFolder(run).oof, RunFolder(run).folds
     for f in (fo, fl):
-        if not f.is_file(): raise FSDDataError(f'{f}: missing; a merged run has oof.csv and folds.csv ({fix})')
+        if not f.is_file(): raise FSDDataError(f'{f}: missing; a merged run has {OOF_FILE} and {FOLDS_FILE} ({fix})')
     try: oof, folds = pd.read_csv(fo, dtype={'fname': str}), pd.read_csv(fl, dtype={'fname': str, 'labels': str}, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
-        raise FSDDataError(f'{run}: oof.csv or folds.csv is not a readable CSV ({first_line(e)}); {fix}') from None
+        raise FSDDataError(f'{run}: {OOF_FILE} or {FOLDS_FILE} is not a readable CSV ({first_line(e)}); {fix}') from None
     if oof.columns[0] != 'fname' or len(oof.columns) < 2: raise FSDDataError(f'{fo}: needs a first column fname and one column per class; {fix}')
     if missing := [c for c in ('fname', 'fold', 'labels') if c not in folds]: raise FSDDataError(f'{fl}: no column {missing[0]!r}; {fix}')
     vocab = [str(c) for c in oof.columns[1:]]

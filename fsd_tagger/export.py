@@ -15,9 +15,11 @@ import torchaudio.functional as AF
 from fastcore.basics import str_enum
 from . import __version__
 from .core import *
-from .audio import SpecTransform, AUDIO_EXTS, _instance_norm
+from .data import AUDIO_EXTS
+from .audio import SpecTransform, _instance_norm
 from .model import TaggerModel
-from .inference import Tagger, finished_folds, parse_folds, fuse_conv_bn, _check_args
+from .run import RunFolder
+from .inference import Tagger, parse_folds, fuse_conv_bn, _check_args
 from .decisions import load_thresholds
 
 # %% auto #0
@@ -228,7 +230,7 @@ class PortableTagger:
             raise FSDDataError(f'{f}: not an fsd_tagger export description; export the run again')
         if meta['pool'] not in ('max', 'mean') or meta['ensemble'] not in ('arith', 'geo'):
             raise FSDDataError(f"{f}: unknown pool {meta['pool']!r} or ensemble {meta['ensemble']!r}; export the run again")
-        if not isinstance(block, int) or block < 1: raise ConfigError(f'block is a number of windows per call, a whole number >= 1; got {block!r}')
+        check_number(block, 'block', 1, integer=True, meaning='a number of windows per call')
         self.meta, self.block = meta, block
         self.vocab, self.sr, self.n, self.step = list(meta['vocab']), int(meta['sample_rate']), int(meta['crop_samples']), int(meta['step_samples'])
         self.pool, self.ensemble, self.format, self.thresholds = meta['pool'], meta['ensemble'], meta.get('format'), meta.get('thresholds')
@@ -261,7 +263,7 @@ class PortableTagger:
         "Per-fold clip probabilities [n_folds, c] of the mono waveform `wav` [n] at `sr`"
         wav = np.asarray(wav, dtype=np.float32).reshape(-1)
         if not len(wav): raise AudioReadError('waveform: no samples')
-        if not np.isfinite(wav).all(): raise AudioReadError('waveform: holds NaN or infinite samples')
+        check_finite_audio(wav, 'waveform')
         return self._scores(len(wav), lambda lo, hi: wav[lo:hi])
 
     def file_probs(self, path):
@@ -273,9 +275,7 @@ class PortableTagger:
             N = samples_at(f.frames, f.samplerate, self.sr)
             if N <= 0: raise AudioReadError(f'{path}: no audio samples')
             p = self._scores(N, lambda lo, hi: _read_span(f, lo, hi, self.sr, path))
-        if not np.isfinite(p).all():
-            raise AudioReadError(f'{path}: the models give NaN or infinite scores for this audio (float audio should lie within [-1, 1]); repair or remove the file')
-        return p
+        return check_finite_scores(p, path)
 
     def combine(self, p):
         "The fold ensemble [..., c] of per-fold probabilities `p` [n_folds, ..., c]: the export's arithmetic or geometric mean"
@@ -288,8 +288,8 @@ class PortableTagger:
                 decide=False, # list the classes at or above their own threshold (the run's thresholds.csv), all of them, instead
                 errors='skip'): # 'skip': a file that cannot be read gets a row with its `error`; 'raise': the error is raised
         "One dict per audio file of `items`: `path`, `tags` and `scores` (best first), `probs` (every class), or `path` and `error`"
-        if not isinstance(top_k, int) or top_k < 1: raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
-        if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1): raise ConfigError(f'threshold is a probability in [0, 1]; got {threshold!r}')
+        check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags per file')
+        if threshold is not None: check_number(threshold, 'threshold', 0, 1, kind='a probability')
         if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
         if decide and self.thresholds is None:
             raise ConfigError(f'{self.folder}: this export has no per-class thresholds (its run had no thresholds.csv); use top_k/threshold, '
@@ -325,7 +325,8 @@ def portable_main(argv=None):
         elif not a.json: print(f"{r['path']}\t" + ', '.join(f'{l} {s:.3f}' for l, s in zip(r['tags'], r['scores'])))
     return 1 if any('error' in r for r in rows) else 0
 
-_CORE_PARTS = ('FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'samples_at', 'read_span_frames', 'window_starts')   # from fsd_tagger.core
+_CORE_PARTS = ('FSDError', 'FSDDataError', 'AudioReadError', 'ConfigError', 'is_number', '_range_words', 'check_number', 'samples_at', '_all_finite', 'check_finite_audio', 'check_finite_scores',
+               'read_span_frames', 'window_starts')   # from fsd_tagger.core
 _RUNNER_PARTS = ('resample_np', '_read_span', 'load_exported', '_audio_files', 'PortableTagger', 'portable_main')
 
 def runner_source():
@@ -337,7 +338,7 @@ Needs numpy, soundfile and onnxruntime (torch for TorchScript .pt files); not fs
     python portable.py FOLDER clip.wav more_clips/ --top-k 3
 \"\"\"
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, json, math, numbers, sys
 from pathlib import Path
 import numpy as np, soundfile as sf
 
@@ -366,10 +367,7 @@ def export_run(run, # run folder written by `fsd-tagger train`
     "One `format` file per fold of `run` (mono waveform in, clip probabilities out) and `export.json`, written at once into folder `out`; the paths written"
     check_export_deps(format)
     _check_args(pool=pool, ensemble=ensemble, step=step)
-    done = finished_folds(run)
-    if not done: raise FSDDataError(f'{run}: no finished fold to export (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
-    ks = done if folds in (None, '') else parse_folds(folds)
-    if miss := [k for k in ks if k not in done]: raise FSDDataError(f'{run}: fold(s) {miss} not finished; finished: {done}')
+    ks = RunFolder(run).need_finished(None if folds in (None, '') else parse_folds(folds), what='to export')
     out = Path(run)/f'export_{format}' if out is None else Path(out)
     _check_out(out)
     load_thresholds(run)   # a bad thresholds.csv is named before any work

@@ -18,16 +18,16 @@ from fastcore.basics import store_attr, ifnone, listify, patch
 from fasttransform import Pipeline
 from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
 from .core import *
-from .data import FSDPaths, FSD_CLASSES, read_labels
-from .audio import (load_audio, resample, audio_frames, clip_windows, get_audio_files, AudioTensor, SpecTransform, default_augs,
-                              AUDIO_EXTS)
+from .run import RunFolder
+from .data import FSDPaths, FSD_CLASSES, read_labels, AUDIO_EXTS, get_audio_files
+from .audio import load_audio, resample, audio_frames, clip_windows, AudioTensor, SpecTransform, default_augs
 from .model import load_tagger, per_class_table, plot_per_class_lwlrap
 from .decisions import as_thresholds, load_thresholds, load_calibration, check_calibration, calibrate, prf_table, prf_summary
 
 # %% auto #0
-__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'fold_finished', 'finished_folds', 'parse_folds',
-           'fuse_conv_bn', 'Tagger', 'clip_key', 'pool_passes', 'expand_audio_paths', 'check_submission',
-           'write_submission', 'make_submission', 'read_test_labels', 'evaluate']
+__all__ = ['pool_windows', 'ensemble_probs', 'tta_blend', 'read_clip', 'parse_folds', 'fuse_conv_bn', 'Tagger', 'clip_key',
+           'pool_passes', 'expand_audio_paths', 'check_submission', 'write_submission', 'make_submission',
+           'read_test_labels', 'evaluate']
 
 # %% ../nbs/04_tta_submit.ipynb #7f0c992a
 def pool_windows(scores, counts, how:Pool='mean'):
@@ -59,21 +59,10 @@ def read_clip(path, sr):
         msg = str(e)
         raise AudioReadError(msg if str(path) in msg else f'{path}: cannot read audio ({msg})') from None
     if wav.shape[-1] == 0: raise AudioReadError(f'{path}: no audio samples')
-    if not np.isfinite(wav.numpy()).all(): raise AudioReadError(f'{path}: audio holds NaN or infinite samples')   # numpy: no thread pool for a check
+    check_finite_audio(wav.numpy(), path)   # numpy: no thread pool for a check
     return wav
 
 # %% ../nbs/04_tta_submit.ipynb #7209267b
-def fold_finished(run, k):
-    "Fold `k` of run folder `run` is finished when its tagger and its OOF predictions exist"
-    return (Path(run)/f'fold_{k}'/'tagger').is_dir() and (Path(run)/f'fold_{k}'/'oof.csv').is_file()
-
-def finished_folds(run):
-    "Folds of the run folder `run` that are finished (`fold_finished`)"
-    run = Path(run)
-    if not run.is_dir(): raise FSDDataError(f'{run}: no such run folder (train one with `fsd-tagger train DATA --out {run}`)')
-    ks = sorted(int(d.name.split('_')[1]) for d in run.glob('fold_*') if d.name.split('_')[1].isdigit())
-    return [k for k in ks if fold_finished(run, k)]
-
 def parse_folds(folds, n_folds=None):
     "Fold numbers from `folds` ('0,2', a list of ints; None or '': all `n_folds`, or None when `n_folds` is unknown), checked against `n_folds`"
     if folds in (None, ''): return None if n_folds is None else list(range(n_folds))
@@ -84,24 +73,17 @@ def parse_folds(folds, n_folds=None):
     return sorted(set(ks))
 
 # %% ../nbs/04_tta_submit.ipynb #e0c34072
-def _is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-def _is_num(x): return (_is_int(x) or isinstance(x, (float, np.floating))) and not np.isnan(x)
-
 def _check_args(pool='max', ensemble='arith', step=0.5, tta=0, beta=0.25, bs=None, **_):
     "Raise `ConfigError` for an inference setting out of its range: the one check behind `Tagger`, `from_run` and the CLI"
     check_choice(pool, Pool, 'pool'); check_choice(ensemble, Ensemble, 'ensemble')
-    if not _is_num(step) or not 0 < step <= 1: raise ConfigError(f'step is a fraction of the crop length in (0, 1], got {step!r}')
-    if not _is_int(tta) or tta < 0: raise ConfigError(f'tta is a number of augmented passes, a whole number >= 0; got {tta!r}')
-    if not _is_num(beta) or not 0 <= beta <= 1: raise ConfigError(f'beta is the weight of the plain pass in the TTA blend, in [0, 1]; got {beta!r}')
-    if bs is not None and (not _is_int(bs) or bs < 1): raise ConfigError(f'bs is a number of windows per batch, a whole number >= 1; got {bs!r}')
+    check_number(step, 'step', 0, 1, lo_open=True, meaning='a fraction of the crop length')
+    check_number(tta, 'tta', 0, integer=True, meaning='a number of augmented passes')
+    check_number(beta, 'beta', 0, 1, meaning='the weight of the plain pass in the TTA blend')
+    if bs is not None: check_number(bs, 'bs', 1, integer=True, meaning='a number of windows per batch')
 
 def _run_augment(run):
-    "What run folder `run`'s config.json says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
-    f = Path(run)/'config.json'
-    if not f.is_file(): return None
-    try: d = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FSDDataError(f'{f}: not valid JSON ({e})') from None
-    return d.get('augment') if isinstance(d, dict) else None
+    "What run folder `run`'s config says of training augmentation (`augment`: True for `default_augs`, False for none); None if it says nothing"
+    return (RunFolder(run).read_config() or {}).get('augment')
 
 def fuse_conv_bn(net, inplace=False):
     "`net` for inference: each `BatchNorm2d` right after a `Conv2d` in an `nn.Sequential` folded into that convolution (torch's `fuse_conv_bn_eval`); a copy unless `inplace`, `net` itself when there is nothing to fold"
@@ -157,13 +139,9 @@ class Tagger:
                  **kwargs):
         "A `Tagger` of the finished folds of run folder `run` (all of them, or those in `folds`), with the run's thresholds.csv unless `thresholds` is given"
         _check_args(**kwargs)
-        done = finished_folds(run)
-        if not done: raise FSDDataError(f'{run}: no finished fold (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist)')
-        folds = done if folds is None else listify(folds)
-        missing = [k for k in folds if k not in done]
-        if missing: raise FSDDataError(f'{run}: fold(s) {missing} not finished; finished: {done}')
+        folds = RunFolder(run).need_finished(folds)
         dev = default_device(device)
-        models = [load_tagger(Path(run)/f'fold_{k}'/'tagger', device=dev) for k in folds]
+        models = [load_tagger(RunFolder(run).tagger(k), device=dev) for k in folds]
         if kwargs.get('fuse', True):   # the tagger owns these models: folded in place, so that no second copy is held
             for m in models: fuse_conv_bn(m.model, inplace=True)
         if any(m.augs is None for m in models) and _run_augment(run) is False:   # exported before taggers recorded their augmentations
@@ -283,7 +261,7 @@ def clip_probs(self:Tagger, wavs):
 
 # %% ../nbs/04_tta_submit.ipynb #1307ada1
 def _check_block(block):
-    if not _is_int(block) or block < 1 or block % _AUG_WINDOWS:
+    if not is_number(block, integer=True) or block < 1 or block % _AUG_WINDOWS:
         raise ConfigError(f'block is a number of windows, a whole multiple of {_AUG_WINDOWS}; got {block!r}')
 
 def _read_span(f, lo, hi, sr, path=None):
@@ -356,8 +334,7 @@ def _prefetched(chunks, load, prefetch=2, workers=2):
 def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, per_model=False, prefetch=1, workers=2, block=128):
     "DataFrame of ensembled class probabilities (index: path) for audio files `paths`, calibrated when the tagger has a `calibration` (`per_model`: the raw ones); `.attrs['failed']`: {path: error}"
     if errors not in ('skip', 'raise'): raise ConfigError(f"errors must be 'skip' or 'raise', got {errors!r}")
-    for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)):
-        if not _is_int(v) or v < lo: raise ConfigError(f'{name} is a whole number >= {lo}; got {v!r}')
+    for name, v, lo in (('chunk', chunk, 1), ('prefetch', prefetch, 0), ('workers', workers, 1)): check_number(v, name, lo, integer=True)
     _check_block(block)
     paths = [str(p) for p in listify(paths)]
     done, probs, failed = [], [], {}
@@ -380,11 +357,9 @@ def predict_proba(self:Tagger, paths, errors='skip', chunk=16, progress=True, pe
                     try: cp = pool_passes(*self.stream_window_probs(p, block), self.pool, self.beta)[:, 0]
                     except AudioReadError as e: fail(e, p); continue
                 else: cp = next(cps)
-                if not torch.isfinite(cp).all():   # finite samples far out of range can still overflow the spectrogram
-                    why = 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}'
-                    fail(AudioReadError(f'{p}: the models give NaN or infinite scores for this audio ({why}; '
-                                        'float audio should lie within [-1, 1]); repair or remove the file'), p)
-                else: done.append(p); probs.append(cp)
+                try: check_finite_scores(cp, p, 'a long file, read in blocks' if r is _Stream else f'largest sample {r.abs().max().item():.3g}')
+                except AudioReadError as e: fail(e, p); continue
+                done.append(p); probs.append(cp)
     if isinstance(it, ConsoleProgressBar): print()  # end the console bar's line
     p = torch.stack(probs, 1) if probs else torch.zeros(len(self.models), 0, len(self.vocab))
     if per_model: return p, done, failed
@@ -408,8 +383,8 @@ def predict(self:Tagger, items,
             progress=True,
             decide=False): # tags: the classes at or above the tagger's per-class `thresholds` (those of the run's thresholds.csv)
     "DataFrame of `path`, `tags` (best first), `scores` and every class probability for audio files/folders `items`"
-    if top_k is not None and (not _is_int(top_k) or top_k < 1): raise ConfigError(f'top_k is the number of tags per file, a whole number >= 1; got {top_k!r}')
-    if threshold is not None and (not _is_num(threshold) or not 0 <= threshold <= 1): raise ConfigError(f'threshold is a probability in [0, 1]; got {threshold!r}')
+    if top_k is not None: check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags per file')
+    if threshold is not None: check_number(threshold, 'threshold', 0, 1, kind='a probability')
     if decide and threshold is not None: raise ConfigError('give either threshold (one for every class) or decide (the per-class thresholds of the run), not both')
     if decide and self.thresholds is None:
         run = getattr(self, 'run', None)

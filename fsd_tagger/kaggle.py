@@ -11,6 +11,7 @@ from pathlib import Path
 from string import Template
 import fsd_tagger
 from .core import *
+from .run import RunFolder
 from .data import KAGGLE_COMPETITION, FSD_SR, check_kaggle_credentials
 
 # %% auto #0
@@ -112,7 +113,7 @@ def n_windows(duration, crop, step=0.5, sr=FSD_SR):
 def _train_config(cfg):
     from fsd_tagger.train import TrainConfig
     if isinstance(cfg, TrainConfig): return cfg
-    if isinstance(cfg, (str, Path)) and Path(cfg).is_dir(): return TrainConfig.load(Path(cfg)/'config.json')
+    if isinstance(cfg, (str, Path)) and Path(cfg).is_dir(): return TrainConfig.load(RunFolder(cfg).config)
     return TrainConfig.preset(cfg)
 
 def run_preset(cfg):
@@ -244,14 +245,6 @@ def check_kaggle_names(user, slug):
         raise ConfigError(f'slug {slug!r}: 6 to 39 lowercase letters, digits and hyphens, starting and ending with a letter or digit')
     return str(user), str(slug)
 
-def _copy_run(run, dest, folds):
-    "The parts of run folder `run` that `Tagger.from_run` reads, for `folds`, copied into `dest`"
-    dest.mkdir(parents=True)
-    if (run/'config.json').is_file(): shutil.copy2(run/'config.json', dest/'config.json')
-    for k in folds:
-        shutil.copytree(run/f'fold_{k}'/'tagger', dest/f'fold_{k}'/'tagger')
-        shutil.copy2(run/f'fold_{k}'/'oof.csv', dest/f'fold_{k}'/'oof.csv')
-
 def _versions(names=KAGGLE_COMPARE):
     out = {}
     for n in names:
@@ -268,13 +261,10 @@ def kaggle_package(run, # run folder written by `fsd-tagger train`
                    lacks=None, # packages to ship besides fsd_tagger (default `KAGGLE_LACKS`)
                    force=False): # replace a non-empty `out`
     "Write a Kaggle dataset (wheels, the run's fold taggers) and an offline inference notebook for run `run` into `out`"
-    from fsd_tagger.inference import finished_folds, parse_folds, _check_args, _run_augment
+    from fsd_tagger.inference import parse_folds, _check_args, _run_augment
     run, out = Path(run), Path(out)
     _check_args(pool=pool, ensemble=ensemble, step=step, tta=tta, beta=beta)
-    done = finished_folds(run)
-    if not done: raise FSDDataError(f'{run}: no finished fold to pack (a fold is finished when fold_<k>/tagger/ and fold_<k>/oof.csv exist); train it first')
-    ks = parse_folds(folds) or done
-    if missing := [k for k in ks if k not in done]: raise ConfigError(f'folds: {missing} not finished in {run}; finished: {done}')
+    ks = RunFolder(run).need_finished(parse_folds(folds), what='to pack')
     if tta and _run_augment(run) is False: raise ConfigError(f'tta={tta}: {run} was trained without augmentation; use tta 0')
     user, slug = check_kaggle_names(user or kaggle_username(), slug or default_slug(run))
     if out.exists() and not out.is_dir(): raise ConfigError(f'{out}: is a file; --out is a folder')
@@ -286,7 +276,7 @@ def kaggle_package(run, # run folder written by `fsd-tagger train`
         (ds/'wheels').mkdir(parents=True); nbd.mkdir()
         own = fsd_tagger_wheel(ds/'wheels', wheels)
         deps = dependency_wheels(ds/'wheels', lacks, wheels)
-        _copy_run(run, ds/'run', ks)
+        RunFolder(run).copy_for_inference(ds/'run', ks)
         names = KAGGLE_LACKS if lacks is None else list(lacks)
         manifest = dict(format='fsd_tagger-kaggle', version=1, fsd_tagger=fsd_tagger.__version__, run=run.name, settings=settings,
                         requirements=[f'fsd_tagger=={fsd_tagger.__version__}', *(f'{n}=={im.version(n)}' for n in names)],

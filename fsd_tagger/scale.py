@@ -21,26 +21,21 @@ TrainEngine = str_enum('TrainEngine', 'ddp', 'folds')   # one fold over N proces
 
 def _check_nproc(nproc):
     "`ConfigError` unless `nproc` (processes or actors) is a whole number >= 1"
-    if not (isinstance(nproc, int) and not isinstance(nproc, bool) and nproc >= 1): raise ConfigError(f'nproc: must be a whole number >= 1, got {nproc!r}')
+    check_number(nproc, 'nproc', 1, integer=True)
 
 def cli_cmd(*args):
     "The command line that runs `fsd-tagger *args` in a new Python process (this interpreter, so the same environment)"
-    return [sys.executable, '-m', 'fsd_tagger.scale', *map(str, args)]
+    return [sys.executable, '-m', 'fsd_tagger', *map(str, args)]
 
 def torchrun_cmd(nproc, *args):
     "The command line that runs `fsd-tagger *args` in `nproc` processes of one machine under torchrun (`--standalone` picks a free port)"
     _check_nproc(nproc)
-    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'fsd_tagger.scale', *map(str, args)]
-
-# %% ../nbs/08_scale.ipynb #6d168de6
-if __name__ == '__main__':
-    from fsd_tagger.cli import main
-    sys.exit(main())
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'fsd_tagger', *map(str, args)]
 
 # %% ../nbs/08_scale.ipynb #5542e8d3
 def _train_args(run, folds=None, device=None, num_workers=None, keep_checkpoints=False):
     "The `fsd-tagger train` arguments that continue the run `run` (a `TrainRun`: its folder holds config.json)"
-    args = ['train', run.data, '--config', run.path/'config.json', '--out', run.path]
+    args = ['train', run.data, '--config', run.folder.config, '--out', run.path]
     if run.noisy_csv is not None: args += ['--noisy', run.noisy_csv]
     if folds is not None: args += ['--folds', ','.join(map(str, listify(folds)))]
     if device is not None: args += ['--device', device]
@@ -73,8 +68,8 @@ def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=Non
     _check_nproc(nproc)
     run = _open_run(data, out, cfg, noisy)
     ks = [k for k in parse_folds(folds, run.cfg.n_folds) if not run.fold_done(k)]
-    devs, logs = _fold_devices(devices), run.path/'logs'
-    logs.mkdir(exist_ok=True)
+    devs = _fold_devices(devices)
+    run.folder.logs.mkdir(exist_ok=True)
     env = dict(os.environ)
     if all(d == 'cpu' for d in devs): env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // min(nproc, max(1, len(ks))))))
     todo, running, procs = list(ks), {}, []
@@ -82,7 +77,7 @@ def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=Non
         while todo or running:
             while todo and len(running) < nproc:
                 k = todo.pop(0); slot = next(i for i in range(nproc) if i not in {p['slot'] for p in running.values()})
-                dev, f = devs[slot % len(devs)], open(logs/f'fold_{k}.log', 'a')
+                dev, f = devs[slot % len(devs)], open(run.folder.fold_log(k), 'a')
                 p = subprocess.Popen(cli_cmd(*_train_args(run, [k], dev, num_workers, keep_checkpoints)), stdout=f, stderr=subprocess.STDOUT, env=env)
                 running[k] = dict(fold=k, slot=slot, device=dev, pid=p.pid, start=time.time(), proc=p, file=f)
             time.sleep(poll)
@@ -94,7 +89,7 @@ def train_folds_parallel(data, out, cfg='fast', nproc=2, folds=None, devices=Non
         for r in running.values(): r['proc'].terminate(); r['proc'].wait(); r['file'].close()   # interrupted: stop the children too
     failed = [p for p in procs if p['returncode']]
     if failed:
-        lf = lambda p: logs/f"fold_{p['fold']}.log"
+        lf = lambda p: run.folder.fold_log(p['fold'])
         why = [f"fold {p['fold']}: exit status {p['returncode']}; the end of {lf(p)}:\n{_tail(lf(p))}" for p in failed]
         raise FSDError(f'train --engine folds: {len(failed)} fold(s) failed, the others are kept (run the same command again to resume):\n' + '\n'.join(why))
     res = merge_run(run.path)
@@ -119,7 +114,7 @@ def train_ddp(data, out, cfg='fast', nproc=2, folds=None, device=None, num_worke
     if rc: raise FSDError(f'train --nproc {nproc}: the processes failed (torchrun exit status {rc}); '
                           + (f'the end of {log}:\n{_tail(log)}' if log else 'their messages are above') +
                           f'\nRun the same command again to resume from the last checkpoint')
-    return pd.read_csv(run.path/'results.csv')
+    return pd.read_csv(run.folder.results)
 
 # %% ../nbs/08_scale.ipynb #1ee3407b
 PredictEngine = str_enum('PredictEngine', 'local', 'ray')   # predict in this process, or on Ray actors
@@ -150,7 +145,7 @@ def predict_ray(items, run, out, nproc=2, batch_size=16, shard_size=1000, folds=
     from fsd_tagger.inference import expand_audio_paths, parse_folds
     _check_nproc(nproc)
     for name, v in (('batch_size', batch_size), ('shard_size', shard_size)):
-        if not (isinstance(v, int) and v >= 1): raise ConfigError(f'predict_ray: {name} must be a whole number >= 1, got {v!r}')
+        check_number(v, f'predict_ray {name}', 1, integer=True)
     need_extra(['ray'], 'ray', 'predict --engine ray (Ray Data)')
     from fsd_tagger.inference import Tagger
     vocab = Tagger.from_run(run, folds=parse_folds(folds), **{**tagger_kwargs, 'device': 'cpu'}).vocab   # checks the run and the settings before Ray starts

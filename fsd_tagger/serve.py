@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote
 import numpy as np, soundfile as sf
 from .core import *
-from .audio import AUDIO_EXTS
+from .data import AUDIO_EXTS
 from .inference import Tagger
 from .decisions import decide
 from .timeline import segments, plot_timeline
@@ -252,13 +252,10 @@ def _need_extra():
     need_extra(['starlette', 'uvicorn'], 'serve', 'fsd-tagger serve')
 
 def _check_limits(top_k, max_mb, max_seconds, timeline_step=None):
-    num = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v) and v > 0
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise ConfigError(f'top_k is the number of tags the page lists, a whole number >= 1; got {top_k!r}')
-    if not num(max_mb): raise ConfigError(f'max_mb is the largest upload in MB, a number > 0; got {max_mb!r}')
-    if not num(max_seconds): raise ConfigError(f'max_seconds is the longest clip in seconds, a number > 0; got {max_seconds!r}')
-    if timeline_step is not None and (not num(timeline_step) or timeline_step > 1):
-        raise ConfigError(f'timeline_step is a fraction of the crop length in (0, 1]; got {timeline_step!r}')
+    check_number(top_k, 'top_k', 1, integer=True, meaning='the number of tags the page lists')
+    check_number(max_mb, 'max_mb', 0, lo_open=True, meaning='the largest upload in MB')
+    check_number(max_seconds, 'max_seconds', 0, lo_open=True, meaning='the longest clip in seconds')
+    if timeline_step is not None: check_number(timeline_step, 'timeline_step', 0, 1, lo_open=True, meaning='a fraction of the crop length')
 
 _CSP = ("default-src 'none'; connect-src 'self'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline' blob:; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -324,8 +321,7 @@ _LOOPBACK = ('127.0.0.1', 'localhost', '::1')
 
 def _bind(host, port):
     "A TCP socket bound to `host`:`port` (0: any free port), or a `ConfigError` saying why not and what to do"
-    if isinstance(port, bool) or not isinstance(port, (int, np.integer)) or not 0 <= port <= 65535:
-        raise ConfigError(f'port is a whole number from 0 to 65535 (0: any free port); got {port!r}')
+    check_number(port, 'port', 0, 65535, integer=True, note='0: any free port')
     try: fam, kind, proto, _, addr = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except (socket.gaierror, UnicodeError) as e:
         raise ConfigError(f'host {host!r}: not an address of this machine ({e}); use 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface)') from None

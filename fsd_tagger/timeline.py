@@ -14,7 +14,7 @@ from fastcore.basics import ifnone, listify, patch, str_enum
 from .core import *
 from .data import FSD_SR
 from .audio import AudioTensor, SpecConfig, SpecTransform
-from .inference import Tagger, read_clip, ensemble_probs, tta_blend, _check_args, _is_int
+from .inference import Tagger, read_clip, ensemble_probs, tta_blend, _check_args
 from .decisions import as_thresholds, calibrate, decide, _as_matrix
 from .toy import toy_event_clip
 
@@ -45,8 +45,7 @@ def timeline(self:Tagger, path,
     wp, _ = t.stream_window_probs(path, block)       # [n_models, 1 + tta, n_windows, c]
     p = ensemble_probs(torch.stack([tta_blend(m[0], m[1:], self.beta) for m in wp]), self.ensemble).numpy()
     p = calibrate(self.calibration, p)   # on the scale of the tagger's thresholds
-    if not np.isfinite(p).all():
-        raise AudioReadError(f'{path}: the models give NaN or infinite scores for this audio (float audio should lie within [-1, 1]); repair or remove the file')
+    check_finite_scores(p, path)
     info, sr, n = sf.info(str(path)), self.cfg.sr, self.cfg.n_samples
     n_total, step_n = samples_at(info.frames, info.samplerate, sr), max(1, int(round(step*n)))
     starts, ends = _window_bounds(len(p), n_total, n, step_n, sr)
@@ -169,7 +168,7 @@ def plot_timeline(windows, # a timeline of `Tagger.timeline`
                   thresholds=None, how:SegmentBounds='centre', figsize=None, title=None):
     "A matplotlib `Figure` of the probability over time of the `top` classes of `windows`, thresholds dashed, segments shaded, the spectrogram of `wav` above"
     classes, s, e, p = _check_windows(windows)
-    if not _is_int(top) or top < 1: raise ConfigError(f'top is a number of classes, a whole number >= 1; got {top!r}')
+    check_number(top, 'top', 1, integer=True, meaning='a number of classes')
     if segs is None: segs = segments(windows, thresholds, how)
     thr = _resolve_thresholds(thresholds, windows, classes, segs.attrs.get('thresholds'))   # those the segments were cut at
     first = list(dict.fromkeys(segs.sort_values('peak', ascending=False, kind='stable').label)) if len(segs) else []

@@ -6,11 +6,12 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/toy.html.md"""
 
 # %% ../nbs/00_toy.ipynb #2f4c2e96
 from __future__ import annotations
-import hashlib, json, numbers, os, shutil, time
+import hashlib, json, os, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastprogress.fastprogress import progress_bar
-from .core import ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio, check_choice, clean_stale_tmp, listing
+from .core import (ConfigError, FSDDataError, atomic_to_csv, atomic_write_text, atomic_write_audio, check_choice, check_number, is_number,
+                             clean_stale_tmp, listing)
 from .data import FSD_CLASSES, FSD_SR
 
 # %% auto #0
@@ -124,7 +125,6 @@ def toy_clip(classes, dur, r, sr=FSD_SR, snr_db=30., seed=0, color='white', part
     return (y*g, dict(events=sig*g, noise=noise*g, spans=spans, snr_db=snr_db, color=color)) if parts else y*g
 
 # %% ../nbs/00_toy.ipynb #eab62350
-def _whole(v): return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 _NOISE_COLORS = ('white', 'pink', 'brown')   # the background noises of toy clips
 
 def toy_event_clip(events, # (class index, start s, end s) per event; the index is the class's position in the toy vocabulary
@@ -134,11 +134,11 @@ def toy_event_clip(events, # (class index, start s, end s) per event; the index 
                    seed=0, # the toy dataset's seed: the class signatures of `make_toy_fsd(..., seed=seed)`
                    rng=0): # seed (or `np.random.Generator`) of the rendering: pitch, timing and noise
     "Float32 waveform of `dur` seconds in which each toy class of `events` sounds from its start to its end, over background noise"
-    if not isinstance(dur, (int, float)) or isinstance(dur, bool) or not 0 < dur <= 3600: raise ConfigError(f'dur is a length in seconds in (0, 3600]; got {dur!r}')
+    check_number(dur, 'dur', 0, 3600, lo_open=True, meaning='a length in seconds')
     check_choice(color, _NOISE_COLORS, 'noise color')
     for ev in events:
         k, s, e = ev if isinstance(ev, (tuple, list)) and len(ev) == 3 else (None, None, None)
-        if not _whole(k) or k < 0 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (s, e)) or not 0 <= s < e <= dur:
+        if not is_number(k, integer=True) or k < 0 or not all(is_number(v) for v in (s, e)) or not 0 <= s < e <= dur:
             raise ConfigError(f'event {ev!r}: expected (class index >= 0, start, end) with 0 <= start < end <= dur={dur} seconds')
     r, n = np.random.default_rng(rng), max(int(dur*sr), 1)
     sig, noise = _mix_events([(int(k), s, e) for k, s, e in events], n, r, sr, seed, snr_db, color)
@@ -232,11 +232,10 @@ def _swap_in(dest, tmp, info, old):
 
 def _check_toy_args(n_classes, counts, noisy_error, seed, sr, snrs):
     "Raise `ConfigError` for the first setting of `make_toy_fsd` that is out of range; else `noisy_error` and the SNR ranges as floats"
-    if not _whole(n_classes) or not 1 <= n_classes <= len(FSD_CLASSES): raise ConfigError(f'n_classes must be between 1 and {len(FSD_CLASSES)}, got {n_classes!r}')
-    for nm, v in counts.items():
-        if not _whole(v) or v < 1: raise ConfigError(f'{nm} must be a whole number of clips, at least 1 (every split of the layout holds clips), got {v!r}')
-    if not _whole(sr) or sr < 1000: raise ConfigError(f'sr must be a sample rate in Hz, at least 1000, got {sr!r}')
-    if not _whole(seed) or seed < 0: raise ConfigError(f'seed must be a whole number >= 0, got {seed!r}')
+    check_number(n_classes, 'n_classes', 1, len(FSD_CLASSES), integer=True, meaning='a number of toy classes')
+    for nm, v in counts.items(): check_number(v, nm, 1, integer=True, meaning='a number of clips', note='every split of the layout holds clips')
+    check_number(sr, 'sr', 1000, integer=True, meaning='a sample rate in Hz')
+    check_number(seed, 'seed', 0, integer=True)
     try: ok = 0 <= float(noisy_error) <= 1
     except (TypeError, ValueError): ok = False
     if not ok: raise ConfigError(f'noisy_error must be a share between 0 and 1, got {noisy_error!r}')

@@ -7,8 +7,8 @@ Docs: https://fsd-tagger.github.io/fsd_tagger/kfold_train.html.md"""
 # %% ../nbs/03_kfold_train.ipynb #5af4a2d9
 from __future__ import annotations
 from .core import *   # first: core silences a warning that importing fastai gives
-import csv, io, json, os, pickle, re, socket, sys, time, dataclasses, warnings
-from contextlib import nullcontext, contextmanager
+import csv, io, json, os, pickle, re, sys, time, dataclasses, warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -24,15 +24,15 @@ from sklearn.model_selection import KFold, StratifiedGroupKFold
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from .data import *
 from .audio import SpecConfig, SpecCache, AudioDataLoaders, spec_stats
-from .inference import Tagger, parse_folds, fold_finished
+from .run import *
+from .inference import Tagger, parse_folds
 from .model import ARCHS, TaggerModel, tagger_learner, export_tagger, lwlrap, per_class_table, plot_per_class_lwlrap
 from .decisions import run_decisions, load_thresholds
 
 # %% auto #0
-__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'RUN_LOCK_TIMEOUT', 'CLASSES_FILE', 'make_folds',
-           'TrainConfig', 'fit_flat_cos_from', 'EpochCheckpoint', 'opt_state_to_params', 'load_checkpoint',
-           'StageLogger', 'truncate_log', 'run_lock', 'TrainRun', 'mixed_weights', 'WeightedIdxs', 'StageGuard',
-           'load_weights', 'oof_tagger', 'merge_run']
+__all__ = ['FoldMethod', 'TrainMode', 'OPTIMIZERS', 'TRAIN_PRESETS', 'make_folds', 'TrainConfig', 'fit_flat_cos_from',
+           'EpochCheckpoint', 'opt_state_to_params', 'load_checkpoint', 'StageLogger', 'truncate_log', 'TrainRun',
+           'mixed_weights', 'WeightedIdxs', 'StageGuard', 'load_weights', 'oof_tagger', 'merge_run']
 
 # %% ../nbs/03_kfold_train.ipynb #25ec5c26
 FoldMethod = str_enum('FoldMethod', 'stratified', 'kfold', 'group')   # how clips are assigned to folds
@@ -63,18 +63,9 @@ _PHASES = ('noisy_sched', 'curated_sched', 'mixed_sched')
 TrainMode = str_enum('TrainMode', 'two_stage', 'mixed')   # noisy then curated, or one stage on both
 OPTIMIZERS = dict(ranger=ranger, adam=Adam)
 
-def _is_number(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
-
 def _whole(what, v, lo):
-    "`v` as an int when it is a whole number >= `lo`, else a `ConfigError` naming the setting `what`"
-    if not (_is_number(v) and float(v).is_integer() and v >= lo): raise ConfigError(f'TrainConfig {what}: must be a whole number >= {lo}, got {v!r}')
-    return int(v)
-
-def _number(what, v, lo, hi=None):
-    "`v` as a float when it is a finite number in [`lo`, `hi`], else a `ConfigError` naming the setting `what`"
-    if not (_is_number(v) and lo <= v and (hi is None or v <= hi)):
-        raise ConfigError(f'TrainConfig {what}: must be a number ' + (f'in [{lo}, {hi}]' if hi is not None else f'>= {lo}') + f', got {v!r}')
-    return float(v)
+    "`v` as an int when it is a whole number >= `lo` (16.0 too: a JSON config may write it so), else a `ConfigError` naming the setting `what`"
+    return int(check_number(v, f'TrainConfig {what}', lo, integer=True, whole_float=True))
 
 def _phases(what, sched):
     "The schedule `sched` as `[[epochs, lr], ...]`, each phase checked: whole epochs >= 1, a learning rate > 0"
@@ -82,7 +73,7 @@ def _phases(what, sched):
     out = []
     for ph in sched:
         e, lr = ph if isinstance(ph, (list, tuple)) and len(ph) == 2 else (None, None)
-        if not (_is_number(e) and float(e).is_integer() and e >= 1 and _is_number(lr) and lr > 0):
+        if not (is_number(e, integer=True, whole_float=True) and e >= 1 and is_number(lr) and lr > 0):
             raise ConfigError(f'TrainConfig {what}: every phase must be [epochs, lr] with a whole number of epochs >= 1 and a learning rate > 0, got {ph!r}')
         out.append([int(e), float(lr)])
     return out
@@ -123,12 +114,10 @@ class TrainConfig:
             check_choice(getattr(self, what), choices, f'TrainConfig {what}')
         self.bs, self.n_folds, self.seed = _whole('bs', self.bs, 1), _whole('n_folds', self.n_folds, 2), _whole('seed', self.seed, 0)
         if self.max_noisy is not None: self.max_noisy = _whole('max_noisy', self.max_noisy, 1)
-        for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): _number(what, getattr(self, what), 0, hi)
-        if self.wd is not None: _number('wd', self.wd, 0)
+        for what, hi in (('mixup', None), ('noisy_mixup', None), ('pct_start', 1)): check_number(getattr(self, what), f'TrainConfig {what}', 0, hi)
+        if self.wd is not None: check_number(self.wd, 'TrainConfig wd', 0)
         if not isinstance(self.cache, bool): raise ConfigError(f'TrainConfig cache: must be true or false, got {self.cache!r}')
-        for what in ('noisy_prob', 'ema'):
-            v = getattr(self, what)
-            if not (_is_number(v) and 0 <= v < 1): raise ConfigError(f'TrainConfig: {what} must be in [0, 1), got {v!r}')
+        for what in ('noisy_prob', 'ema'): check_number(getattr(self, what), f'TrainConfig {what}', 0, 1, hi_open=True)
         if not [s for _, s in self.stages if s]: raise ConfigError(f"TrainConfig: no stage to train: mode {self.mode!r} needs a non-empty "
                                               + ('mixed_sched' if self.mode == 'mixed' else 'noisy_sched or curated_sched'))
 
@@ -296,44 +285,7 @@ def truncate_log(fname, epochs_done):
     out = io.StringIO(); csv.writer(out, lineterminator='\n').writerows([header, *(keep[e] for e in sorted(keep))])
     atomic_write_text(fname, out.getvalue())
 
-# %% ../nbs/03_kfold_train.ipynb #8986732e
-RUN_LOCK_TIMEOUT = 60.   # seconds a process waits for the run lock (held only while the shared files are written)
-
-def _holder(lock_file):
-    "Who holds `lock_file`, from the note its holder writes next to it: 'PID n' (+ ' on HOST' when it is another machine)"
-    note = Path(f'{lock_file}.pid')
-    for _ in range(20):   # the holder writes its note right after taking the lock
-        try:
-            pid, host = note.read_text().split()
-            return f'PID {int(pid)}' + ('' if host == socket.gethostname() else f' on {host}')
-        except (OSError, ValueError): time.sleep(0.05)
-    return 'another process'
-
-@contextmanager
-def _hold_lock(lock_file, busy, timeout=0.):
-    "Hold the file lock `lock_file` for the block, with a note of the holder; `RunInUseError(busy(holder))` when another process keeps it past `timeout` s"
-    from filelock import FileLock, Timeout
-    lock_file = Path(lock_file); lock_file.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_file), timeout=timeout)
-    try: lock.acquire()
-    except Timeout: raise RunInUseError(busy(_holder(lock_file))) from None
-    note = Path(f'{lock_file}.pid')
-    try:
-        atomic_write_text(note, f'{os.getpid()} {socket.gethostname()}\n')
-        yield lock_file
-    finally:
-        note.unlink(missing_ok=True)
-        lock.release()
-
-def run_lock(path, timeout=None):
-    "Context manager holding the run lock of run folder `path` while its shared files are written; waits up to `timeout` (default `RUN_LOCK_TIMEOUT`) s"
-    path, t = Path(path), ifnone(timeout, RUN_LOCK_TIMEOUT)
-    return _hold_lock(path/'.lock', lambda who: f'{path}: its shared files (config.json, folds.csv, merged results) have been held by {who} '
-                      f'for more than {t:g} s; try again when it is done', timeout=t)
-
 # %% ../nbs/03_kfold_train.ipynb #b37529ed
-CLASSES_FILE = 'classes.json'   # in a run folder: the class names, in the order of the models' outputs
-
 def _uses_noisy(cfg): return bool({'stage1_noisy', 'mixed'} & {s for s, _ in cfg.stages})
 
 def _without_noisy(cfg, td):
@@ -358,11 +310,10 @@ class TrainRun:
     def __init__(self, data, path, cfg='fast', device=None, num_workers=None, progress=True,
                  keep_checkpoints=False, # keep each stage's last.pth once the stage is done (default: removed)
                  noisy=None): # a noisy set's `fname,labels` CSV (fnames relative to its folder); default: the layout's own (FSDKaggle2019's train_noisy)
-        self.path = Path(path)
+        self.path = Path(path); self.folder = RunFolder(self.path)
         self.cfg = TrainConfig.preset(cfg) if isinstance(cfg, str) else cfg
         if not isinstance(self.cfg, TrainConfig): raise ConfigError(f'TrainRun: cfg must be a TrainConfig or a preset name, got {cfg!r}')
-        if num_workers is not None and not (isinstance(num_workers, int) and not isinstance(num_workers, bool) and num_workers >= 0):
-            raise ConfigError(f'TrainRun: num_workers must be a whole number >= 0 (or None: automatic), got {num_workers!r}')
+        if num_workers is not None: check_number(num_workers, 'TrainRun num_workers', 0, integer=True, note='or None: automatic')
         self.device = default_device(device)
         store_attr('num_workers,progress,keep_checkpoints')
         self.train_data = td = self._load(data, noisy)
@@ -402,16 +353,16 @@ class TrainRun:
 
     def _check_folder(self):
         "`ConfigError` when the run folder was made by another config or other data"
-        cf, ff = self.path/'config.json', self.path/'folds.csv'
+        cf, ff, vf = self.folder.config, self.folder.folds, self.folder.classes
         if self.path.exists() and not self.path.is_dir(): raise ConfigError(f'{self.path}: exists and is not a folder')
         if cf.exists():
             d = TrainConfig.load(cf).diff(self.cfg)
             if d: raise ConfigError(f'{self.path} was made by another config; differing settings (folder: given):\n' +
                                     '\n'.join(f'  {k}: {a!r} != {b!r}' for k, (a, b) in d.items()) +
                                     '\nUse another --out folder, or the config in ' + str(cf))
-        elif self.path.exists() and any(self.path.glob('fold_*')):
-            raise ConfigError(f'{self.path}: has fold folders but no config.json; not a run folder this version can resume')
-        if (vf := self.path/CLASSES_FILE).exists() and (old := _read_classes(vf)) != self.vocab:
+        elif self.path.is_dir() and self.folder.fold_numbers():
+            raise ConfigError(f'{self.path}: has fold folders but no {cf.name}; not a run folder this version can resume')
+        if vf.exists() and (old := _read_classes(vf)) != self.vocab:
             gone, new = [c for c in old if c not in self.vocab], [c for c in self.vocab if c not in old]
             what = '; '.join(s for s in (gone and f'not in the data: {gone}', new and f'new in the data: {new}') if s) or 'the same classes in another order'
             raise ConfigError(f'{vf}: the run was made with other classes than those of {self.data} ({what}); '
@@ -424,24 +375,24 @@ class TrainRun:
         "Under the run lock: check the folder again, remove stale temporary files, write `config.json` and `folds.csv` when missing"
         if rank_distrib(): return
         self.path.mkdir(parents=True, exist_ok=True)
-        with run_lock(self.path):
+        rf = self.folder
+        with rf.lock():
             self._check_folder()
             clean_stale_tmp(self.path)
-            if not (self.path/'config.json').exists(): self.cfg.save(self.path/'config.json')
-            if not (self.path/CLASSES_FILE).exists(): atomic_write_text(self.path/CLASSES_FILE, json.dumps(self.vocab, indent=0) + '\n')
-            if not (self.path/'folds.csv').exists(): atomic_to_csv(self.folds, self.path/'folds.csv')
+            if not rf.config.exists(): self.cfg.save(rf.config)
+            if not rf.classes.exists(): atomic_write_text(rf.classes, json.dumps(self.vocab, indent=0) + '\n')
+            if not rf.folds.exists(): atomic_to_csv(self.folds, rf.folds)
 
     def __repr__(self): return f'TrainRun({str(self.path)!r}, {self.cfg.n_folds} folds, mode {self.cfg.mode})'
-    def fold_dir(self, k): return self.path/f'fold_{k}'
+    def fold_dir(self, k): return self.folder.fold_dir(k)
     def fold_done(self, k):
-        "A fold is finished when its tagger and its OOF predictions exist"
-        return fold_finished(self.path, k)
-    def stage_done(self, k, stage): return (self.fold_dir(k)/stage/'DONE').exists()
+        "A fold is finished when its tagger and its OOF predictions exist (`RunFolder.fold_finished`)"
+        return self.folder.fold_finished(k)
+    def stage_done(self, k, stage): return self.folder.done_marker(k, stage).exists()
     def fold_lock(self, k):
         "Context manager holding fold `k` while it trains: another process asking for it gets `RunInUseError` at once"
         if rank_distrib(): return nullcontext()   # the processes of one distributed fold: rank 0 holds it
-        return _hold_lock(self.fold_dir(k)/'.lock', lambda who: f'fold {k} of {self.path} is being trained by {who}; wait for it to '
-                          'finish (or stop it), or train other folds (--folds)', timeout=0)
+        return self.folder.fold_lock(k)
 
 # %% ../nbs/03_kfold_train.ipynb #66d6bd76
 def mixed_weights(is_noisy, noisy_prob):
@@ -533,7 +484,7 @@ def stage_learner(self:TrainRun, k, stage, dls=None):
     "The `Learner` of `stage` for fold `k` (MixUp as configured, files in the stage's folder)"
     cfg = self.cfg
     alpha = cfg.noisy_mixup if stage == 'stage1_noisy' else cfg.mixup
-    d = self.fold_dir(k)/stage
+    d = self.folder.stage_dir(k, stage)
     return tagger_learner(ifnone(dls, self.stage_dls(k, stage)), arch=cfg.arch, mixup=alpha or None, opt_func=OPTIMIZERS[cfg.opt],
                           cpu_bf16=cfg.cpu_bf16, ema=cfg.ema or None, path=d, model_dir='.')
 
@@ -571,9 +522,9 @@ def _distrib_ctx(learn):
 @patch
 def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
     "Train `stage` of fold `k` from `init` weights, or resume it from its checkpoint; None when already done, else the `Learner`"
-    d, sched, cfg = self.fold_dir(k)/stage, dict(self.cfg.stages)[stage], self.cfg
+    d, done_file, sched, cfg = self.folder.stage_dir(k, stage), self.folder.done_marker(k, stage), dict(self.cfg.stages)[stage], self.cfg
     n_ep, main, what = sum(n for n, _ in sched), not rank_distrib(), f'fold {k} of {self.path}, stage {stage}'
-    if (d/'DONE').exists():
+    if done_file.exists():
         if main and not self.keep_checkpoints: (d/'last.pth').unlink(missing_ok=True)   # left by a process stopped right after DONE
         return None
     set_seed(cfg.seed + k, reproducible=True)
@@ -603,7 +554,7 @@ def fit_stage(self:TrainRun, k, stage, init=None, cbs=None):
         raise FSDError(f'{what}: the trained weights are not finite ({listing(bad, 3).strip()}); the stage is not marked done')
     if main:
         atomic_torch_save(sd, d/'final.pth')
-        atomic_write_text(d/'DONE', json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn), bs=bs, processes=max(1, num_distrib()),
+        atomic_write_text(done_file, json.dumps(dict(epochs=off, resumed_after=done, lwlrap=_last_metric(learn), bs=bs, processes=max(1, num_distrib()),
                                                     seconds=round(secs + time.time() - t0, 1))) + '\n')
         if not self.keep_checkpoints: (d/'last.pth').unlink(missing_ok=True)
     distrib_barrier()   # the other processes of a distributed fold go on once final.pth and DONE are written
@@ -626,9 +577,9 @@ def write_oof(self:TrainRun, k, learn):
                        f'and no OOF file were written; check these clips, then delete {fd} and train the fold again:\n{listing(bad)}')
     truth = multi_hot(held.labels, self.vocab)
     if not rank_distrib():
-        export_tagger(learn, fd/'tagger')  # atomic: a temporary folder renamed
+        export_tagger(learn, self.folder.tagger(k))  # atomic: a temporary folder renamed
         oof = pd.DataFrame(preds, columns=self.vocab); oof.insert(0, 'fname', fnames)
-        atomic_to_csv(oof, fd/'oof.csv', float_format='%.6g')
+        atomic_to_csv(oof, self.folder.fold_oof(k), float_format='%.6g')
     return lwlrap(truth, preds)
 
 @patch
@@ -638,12 +589,12 @@ def fit_fold(self:TrainRun, k, cbs=None):
     with self.fold_lock(k):
         if self.fold_done(k): return dict(fold=k, status='done before', seconds=0.)   # finished by another process meanwhile
         if not rank_distrib():
-            for d in (self.fold_dir(k), *(self.fold_dir(k)/s for s, _ in self.cfg.stages)):
+            for d in (self.fold_dir(k), *(self.folder.stage_dir(k, s) for s, _ in self.cfg.stages)):
                 if d.is_dir(): clean_stale_tmp(d)   # left by a process killed while writing
         t0, init, learn = time.time(), None, None
         for stage, _ in self.cfg.stages:
             learn = self.fit_stage(k, stage, init=init, cbs=cbs)
-            init = self.fold_dir(k)/stage/'final.pth'
+            init = self.folder.stage_dir(k, stage)/'final.pth'
         if learn is None: learn = load_weights(self.stage_learner(k, stage), init)  # all stages done before: only the outputs
         score = self.write_oof(k, learn)
         distrib_barrier()
@@ -661,7 +612,7 @@ def fit(self:TrainRun, folds=None, cbs=None, merge=True):
         if self.progress: print(f"fold {k}: {d['status']}" + (f", {d['seconds']:.0f} s, OOF lwlrap {d['lwlrap']:.4f}" if d['status'] == 'trained' else ''))
     if not merge or rank_distrib(): return pd.DataFrame(done)
     res = merge_run(self.path)
-    if self.progress: print(f'{time.time()-t0:.0f} s in all; results in {self.path}/results.csv:\n{res.to_string(index=False)}')
+    if self.progress: print(f'{time.time()-t0:.0f} s in all; results in {self.folder.results}:\n{res.to_string(index=False)}')
     return res
 
 # %% ../nbs/03_kfold_train.ipynb #4b5bb246
@@ -682,8 +633,8 @@ def _read_folds_csv(f):
     return folds
 
 def _read_folds(path):
-    f = Path(path)/'folds.csv'
-    if not f.exists(): raise ConfigError(f'{path}: not a run folder (no folds.csv)')
+    f = RunFolder(path).folds
+    if not f.exists(): raise ConfigError(f'{path}: not a run folder (no {f.name})')
     folds = _read_folds_csv(f)
     return folds.assign(labels=folds.labels.str.split(','))
 
@@ -697,14 +648,15 @@ def _read_oof(f, k, held, path):
         r, c = np.argwhere(bad)[0]
         v = oof.iat[r, c + 1]
         raise FSDDataError(f'{f}: line {r + 2}, column {oof.columns[c + 1]!r}: {repr(v) if isinstance(v, str) else v} is not a probability in [0, 1]; {fix}')
-    if sorted(oof.fname) != sorted(held.fname): raise ConfigError(f'{f}: its clips are not fold {k} of {path}/folds.csv')
+    if sorted(oof.fname) != sorted(held.fname): raise ConfigError(f'{f}: its clips are not fold {k} of {RunFolder(path).folds}')
     if missing := sorted({l for ls in held.labels for l in ls} - set(oof.columns[1:])):
-        raise FSDDataError(f'{f}: no column for the class(es) {missing} of {path}/folds.csv; {fix}')
+        raise FSDDataError(f'{f}: no column for the class(es) {missing} of {RunFolder(path).folds}; {fix}')
     return pd.concat([oof[['fname']], vals], axis=1)
 
-def _stage_seconds(fold_dir):
+def _stage_seconds(markers):
+    "The seconds the stages of the `DONE` files `markers` took, in all"
     total = 0.
-    for f in Path(fold_dir).glob('*/DONE'):
+    for f in markers:
         try: total += float(json.loads(f.read_text()).get('seconds', 0))
         except (ValueError, TypeError, AttributeError) as e:
             raise FSDDataError(f'{f}: not a readable DONE marker ({first_line(e)}); delete it to train that stage again') from None
@@ -712,21 +664,20 @@ def _stage_seconds(fold_dir):
 
 def merge_run(path, plot=True):
     "Assemble the OOF predictions of the finished folds of the run at `path`; write and return the results table"
-    path = Path(path)
-    if not (path/'config.json').exists(): raise ConfigError(f'{path}: not a run folder (no config.json)')
-    cfg, folds = TrainConfig.load(path/'config.json'), _read_folds(path)
-    rows, oofs = [], []
+    path = Path(path); rf = RunFolder(path)
+    if not rf.config.exists(): raise ConfigError(f'{path}: not a run folder (no {rf.config.name})')
+    cfg, folds = TrainConfig.load(rf.config), _read_folds(path)
+    done, rows, oofs = rf.need_finished(what='to merge'), [], []
     for k in range(cfg.n_folds):
-        f, held = path/f'fold_{k}'/'oof.csv', folds[folds.fold == k]
-        if not f.exists():
+        f, held = rf.fold_oof(k), folds[folds.fold == k]
+        if k not in done:
             rows.append(dict(fold=str(k), n_clips=len(held), lwlrap=np.nan, train_seconds=np.nan, status='not trained')); continue
         oof = _read_oof(f, k, held, path)
         if oofs and list(oof.columns) != list(oofs[0].columns): raise FSDDataError(f'{f}: its class columns differ from those of the other folds')
         truth = multi_hot(held.set_index('fname').loc[oof.fname, 'labels'], oof.columns[1:])
         rows.append(dict(fold=str(k), n_clips=len(oof), lwlrap=lwlrap(truth, oof.iloc[:, 1:].values),
-                         train_seconds=_stage_seconds(f.parent), status='done'))
+                         train_seconds=_stage_seconds(rf.done_markers(k)), status='done'))
         oofs.append(oof)
-    if not oofs: raise ConfigError(f'{path}: no finished fold to merge (a fold is finished when fold_<k>/oof.csv exists)')
     oof = pd.concat(oofs, ignore_index=True)
     vocab = list(oof.columns[1:])
     truth, scores = multi_hot(folds.set_index('fname').loc[oof.fname, 'labels'], vocab), oof[vocab].values
@@ -734,16 +685,16 @@ def merge_run(path, plot=True):
                      status=f'{len(oofs)} of {cfg.n_folds} folds'))
     res = pd.DataFrame(rows)
     per_class = per_class_table(truth, scores, vocab)
-    with run_lock(path):
-        atomic_to_csv(oof, path/'oof.csv', float_format='%.6g')
+    with rf.lock():
+        atomic_to_csv(oof, rf.oof, float_format='%.6g')
         held = folds.drop_duplicates('fname').set_index('fname').loc[oof.fname, 'fold'].to_numpy()
         thr, dec = run_decisions(path, truth, scores, vocab, folds=held)   # thresholds.csv, calibration.json
         res.loc[res.fold == 'oof', ['macro_f1', 'micro_f1']] = dec.get('cv_macro_f1', np.nan), dec.get('cv_micro_f1', np.nan)   # NaN: one fold, nothing to cross-fit
         per_class = per_class.merge(thr[['label', 'threshold', 'precision', 'recall', 'f1']], on='label', how='left')
-        atomic_to_csv(per_class, path/'per_class_lwlrap.csv')
+        atomic_to_csv(per_class, rf.per_class)
         if plot:
             fig = plot_per_class_lwlrap(truth, scores, vocab).figure
-            atomic_savefig(fig, path/'per_class_lwlrap.png', dpi=100, bbox_inches='tight')
+            atomic_savefig(fig, rf.per_class_plot, dpi=100, bbox_inches='tight')
             plt.close(fig)
-        atomic_to_csv(res, path/'results.csv')
+        atomic_to_csv(res, rf.results)
     return res
