@@ -52,7 +52,6 @@ def read_lock(lock=LOCK):
 
 def disagreements(pyproject=PYPROJECT, lock=LOCK):
     "Lines saying where pyproject.toml and the lock disagree (empty when they agree)"
-    from packaging.markers import Marker
     pins, errs = read_lock(lock), []
     reqs = project_requirements(pyproject)
     for r in reqs:
