@@ -36,7 +36,7 @@ check-wheel: install
 check-latest: install
 	$(BIN)/python tools/deps.py latest
 
-## make demo: toy dataset -> EDA report -> (later issues) training, submission, evaluation
+## make demo: toy dataset -> EDA report -> training, submission, evaluation
 demo: install
 	$(BIN)/fsd-tagger demo --out $(DEMO_OUT)
 
