@@ -50,6 +50,10 @@ def read_lock(lock=LOCK):
         elif cur and (v := re.match(r'^\s+#\s+(?:via\s+)?(\S.*)$', line)) and v[1] != 'via': cur[2].append(v[1])
     return pins
 
+def asked_by_project(entries):
+    "Whether the lock's `entries` for one package say the project itself requires it (uv's `# via fsd-tagger (pyproject.toml)`)"
+    return any(v.startswith(SELF) for _, _, vias in entries for v in vias)
+
 def disagreements(pyproject=PYPROJECT, lock=LOCK):
     "Lines saying where pyproject.toml and the lock disagree (empty when they agree)"
     pins, errs = read_lock(lock), []
@@ -57,14 +61,14 @@ def disagreements(pyproject=PYPROJECT, lock=LOCK):
     for r in reqs:
         got = pins.get(norm(r.name))
         if not got: errs.append(f'{r.name}: in pyproject.toml ({r}), not in {lock.name}'); continue
-        if not any(v.startswith(SELF) for _, _, vias in got for v in vias):
+        if not asked_by_project(got):
             errs.append(f'{r.name}: in pyproject.toml ({r}); {lock.name} has it only as a requirement of other packages'); continue
         for version, marker, _ in got:
             if r.specifier and not r.specifier.contains(version, prereleases=True):
                 errs.append(f'{r.name}: {lock.name} pins {version}{f" ({marker})" if marker else ""}, pyproject.toml asks {r.specifier}')
     direct = {norm(r.name) for r in reqs}
     for name, entries in pins.items():
-        if any(any(v.startswith(SELF) for v in vias) for _, _, vias in entries) and name not in direct:
+        if asked_by_project(entries) and name not in direct:
             errs.append(f'{name}: in {lock.name} as a requirement of the project, no longer in pyproject.toml')
     return errs
 
